@@ -1,0 +1,18 @@
+# Entry points for a fresh machine: each target sets up what it needs (Node 24, npm packages,
+# Kubernetes test binaries) when missing, then runs.
+.PHONY: test demo binaries lint build
+
+test: ## Static checks + unit and integration tests (real kube-apiserver + etcd, emulator)
+	bash scripts/test.sh
+
+demo: ## The operator's main job end to end on local defaults
+	bash scripts/demo.sh
+
+binaries: ## Build or locate kube-apiserver, etcd, kubectl, helm (cached outside the repo)
+	bash scripts/k8s-binaries.sh
+
+lint:
+	bash -c '. scripts/setup.sh && npx biome check . && npx tsc -p tsconfig.json --noEmit'
+
+build:
+	bash -c 'CBBS_SKIP_K8S_BINARIES=1 . scripts/setup.sh && npm run build'

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Prepares a machine for the project: Node >= 22.19 on PATH, npm packages, Kubernetes test
+# binaries. Source it (`. scripts/setup.sh`) so PATH and KUBEBUILDER_ASSETS carry over. Each step
+# is skipped when already done, so it is cheap to run every time.
+_cbbs_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$_cbbs_root/scripts/ensure-node.sh" || return 1 2>/dev/null || exit 1
+
+# npm ci only when package-lock.json changed since the last install.
+_cbbs_lock_hash="$(sha256sum "$_cbbs_root/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$_cbbs_root/node_modules/.cbbs-lock-hash" 2>/dev/null)" != "$_cbbs_lock_hash" ]; then
+  echo "setup: installing npm packages (npm ci)" >&2
+  (cd "$_cbbs_root" && npm ci --no-audit --no-fund --loglevel=error >&2) || return 1 2>/dev/null || exit 1
+  echo "$_cbbs_lock_hash" > "$_cbbs_root/node_modules/.cbbs-lock-hash"
+fi
+
+if [ "${CBBS_SKIP_K8S_BINARIES:-}" != "1" ]; then
+  _cbbs_assets="$(bash "$_cbbs_root/scripts/k8s-binaries.sh")" || return 1 2>/dev/null || exit 1
+  export KUBEBUILDER_ASSETS="$_cbbs_assets"
+  export PATH="$_cbbs_assets:$PATH"
+fi

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The project's test command (README, `make test`, CI): sets up what is missing, then runs the
+# static checks and every vitest project, and ends with one line `N passed, N failed`.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+. scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+failed_checks=0
+check() { # <name> <command...>
+  local name="$1"; shift
+  echo "== $name"
+  if ! "$@"; then echo "!! check failed: $name"; failed_checks=$((failed_checks + 1)); fi
+}
+check lint npx biome check .
+check typecheck npx tsc -p tsconfig.json --noEmit
+if [ -f src/crds/generate.ts ]; then check "generated files are fresh" node src/crds/generate.ts --check; fi
+
+report="$(mktemp -d)/vitest.json"
+echo "== vitest"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+vitest_rc=$?
+
+# vitest's own summary is not what CI reads; derive the closing line from its JSON report.
+read -r passed failed < <(node -e '
+  try {
+    const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+    const failed = r.numFailedTests + (r.success || r.numFailedTests > 0 ? 0 : 1);
+    console.log(r.numPassedTests, failed);
+  } catch { console.log(0, 1); }
+' "$report")
+failed=$((failed + failed_checks))
+if [ "$vitest_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
