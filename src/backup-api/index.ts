@@ -1,0 +1,16 @@
+// Public API of the Backup Service client (the one barrel allowed in this directory).
+export { DEFAULT_RETRY, type RetryOptions } from './backoff.ts';
+export { type BackupClient, type BackupClientOptions, createBackupClient } from './client.ts';
+export {
+  BACKUP_API_ERROR_CODES,
+  BackupApiError,
+  type BackupApiErrorCode,
+  CREATE_REPOSITORY_ENDPOINT,
+  codeForStatus,
+  isBackupApiError,
+  isNotFound,
+  mayBePlanNotFound,
+} from './errors.ts';
+export * from './schemas.ts';
+export type { TaskHistoryQuery } from './tasks.ts';
+export type { CallOptions, HttpMethod, TlsOptions } from './transport.ts';
