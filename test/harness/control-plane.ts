@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,11 @@ export interface ControlPlane {
   readonly etcdUrl: string;
   /** Stops exactly the processes this control plane started; idempotent. */
   stop(): Promise<void>;
+  /**
+   * Synchronous last resort for signal and exit handlers, where nothing can be awaited: SIGKILLs
+   * the processes and removes the working directory.
+   */
+  killNow(): void;
 }
 
 export interface StartOptions {
@@ -79,6 +84,12 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
     // API server first so that it does not log a storm of etcd errors.
     for (const child of [...children].reverse()) await terminate(child);
     if (!opts.keepDir) await rm(dir, { recursive: true, force: true });
+  };
+
+  const killNow = (): void => {
+    stopped = true;
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
   };
 
   try {
@@ -154,7 +165,7 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
     const caFile = join(certDir, 'apiserver.crt');
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(kubeconfigPath, kubeconfig(server, caFile, token), { mode: 0o600 });
-    return { server, token, caFile, kubeconfigPath, dir, etcdUrl, stop };
+    return { server, token, caFile, kubeconfigPath, dir, etcdUrl, stop, killNow };
   } catch (err) {
     await stop();
     throw err;

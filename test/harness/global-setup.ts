@@ -27,11 +27,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     binDir,
     keepDir: process.env.CBBS_KEEP_CONTROL_PLANE === '1',
   });
-  const stopOnSignal = (signal: NodeJS.Signals) => {
-    void plane.stop().finally(() => process.kill(process.pid, signal));
-  };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
+  // vitest exits on its own after a signal, possibly before an async stop() finished, so the
+  // handlers kill synchronously.
+  const killNow = () => plane.killNow();
+  process.on('SIGINT', killNow);
+  process.on('SIGTERM', killNow);
+  process.on('exit', killNow);
   try {
     const crds = await readCrds(crdDir);
     await installCrds(kubeConfigFrom(plane.kubeconfigPath), crds);
@@ -46,8 +47,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     console.log(`control plane ready in ${Date.now() - started} ms at ${plane.server}`);
   }
   return async () => {
-    process.off('SIGINT', stopOnSignal);
-    process.off('SIGTERM', stopOnSignal);
+    process.off('SIGINT', killNow);
+    process.off('SIGTERM', killNow);
+    process.off('exit', killNow);
     await plane.stop();
   };
 }
