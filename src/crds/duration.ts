@@ -1,0 +1,13 @@
+import { DURATION_PATTERN } from './backup-service.ts';
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** Milliseconds of a Go-style duration as accepted by spec.pollInterval ("30s", "1m30s", "500ms"). */
+export function parseDurationMs(text: string): number {
+  if (!new RegExp(DURATION_PATTERN).test(text)) throw new Error(`invalid duration ${JSON.stringify(text)}`);
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) {
+    total += Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
+  }
+  return Math.round(total);
+}
