@@ -1,0 +1,232 @@
+import { ApiException } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { createController, type Reconciler } from './controller.ts';
+import { TerminalError } from './errors.ts';
+import { createRuntimeMetrics } from './metrics.ts';
+import { createMemoryLogger, eventually } from './test-support.ts';
+import { createWorkQueue, type WorkQueue } from './work-queue.ts';
+
+type Call = [string, string, number?];
+
+/** A real queue that records the policy calls the controller makes. */
+function recordingQueue(): { queue: WorkQueue; calls: Call[] } {
+  const inner = createWorkQueue({ name: 't' });
+  const calls: Call[] = [];
+  const queue: WorkQueue = {
+    ...inner,
+    forget: (k) => {
+      calls.push(['forget', k]);
+      inner.forget(k);
+    },
+    addAfter: (k, ms) => {
+      calls.push(['addAfter', k, ms]);
+    },
+    addRateLimited: (k) => {
+      calls.push(['addRateLimited', k]);
+    },
+  };
+  return { queue, calls };
+}
+
+const conflict = new ApiException(409, 'Conflict', JSON.stringify({ code: 409, reason: 'Conflict' }), {});
+
+describe('createController result policy', () => {
+  it.each([
+    {
+      reason: 'success forgets the key',
+      run: async () => undefined,
+      calls: [['forget', 'ns/a']],
+      result: 'success',
+      level: undefined,
+    },
+    {
+      reason: 'requeueAfterMs forgets and schedules',
+      run: async () => ({ requeueAfterMs: 5_000 }),
+      calls: [
+        ['forget', 'ns/a'],
+        ['addAfter', 'ns/a', 5_000],
+      ],
+      result: 'requeue_after',
+      level: undefined,
+    },
+    {
+      reason: 'a TerminalError forgets without requeue',
+      run: async () => {
+        throw new TerminalError('spec rejected');
+      },
+      calls: [['forget', 'ns/a']],
+      result: 'error',
+      level: 50,
+    },
+    {
+      reason: 'a 409 retries rate-limited at debug level',
+      run: async () => {
+        throw new Error('patch status', { cause: conflict });
+      },
+      calls: [['addRateLimited', 'ns/a']],
+      result: 'error',
+      level: 20,
+    },
+    {
+      reason: 'any other error retries rate-limited and logs an error',
+      run: async () => {
+        throw new Error('backup service unavailable');
+      },
+      calls: [['addRateLimited', 'ns/a']],
+      result: 'error',
+      level: 50,
+    },
+  ] as Array<{ reason: string; run: Reconciler; calls: Call[]; result: string; level: number | undefined }>)(
+    '$reason',
+    async ({ run, calls: want, result, level }) => {
+      const { queue, calls } = recordingQueue();
+      const { log, lines } = createMemoryLogger();
+      const registry = new Registry();
+      const metrics = createRuntimeMetrics(registry);
+      let seen = 0;
+      const c = createController({
+        name: 'plans',
+        queue,
+        log,
+        metrics,
+        reconcile: async (req, ctx) => {
+          seen++;
+          ctx.log.info('reconciling');
+          expect(req).toEqual({ key: 'ns/a', namespace: 'ns', name: 'a' });
+          return run(req, ctx);
+        },
+      });
+      c.start();
+      queue.add('ns/a');
+      await eventually(() => calls.length >= want.length);
+      await c.stop();
+      expect(seen).toBe(1);
+      expect(calls).toEqual(want);
+      const reconcileLine = lines.find((l) => l.msg === 'reconciling');
+      expect(reconcileLine).toMatchObject({ controller: 'plans', namespace: 'ns', name: 'a' });
+      expect(reconcileLine?.reconcileID).toMatch(/^[0-9a-f-]{36}$/);
+      const failureLine = lines.find((l) => l.err !== undefined);
+      expect(failureLine?.level).toBe(level);
+      expect(await registry.metrics()).toContain(
+        `controller_runtime_reconcile_total{controller="plans",result="${result}"} 1`,
+      );
+    },
+  );
+
+  it('counts terminal errors separately', async () => {
+    const registry = new Registry();
+    const metrics = createRuntimeMetrics(registry);
+    const queue = createWorkQueue({ name: 't' });
+    const c = createController({
+      name: 'p',
+      queue,
+      log: createMemoryLogger().log,
+      metrics,
+      reconcile: async () => {
+        throw new TerminalError('x');
+      },
+    });
+    c.start();
+    queue.add('a');
+    await eventually(async () =>
+      (await registry.metrics()).includes(
+        'controller_runtime_terminal_reconcile_errors_total{controller="p"} 1',
+      ),
+    );
+    await c.stop();
+  });
+
+  it('never runs one key concurrently, even with several workers', async () => {
+    const queue = createWorkQueue({ name: 't' });
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    const c = createController({
+      name: 'p',
+      queue,
+      workers: 4,
+      log: createMemoryLogger().log,
+      reconcile: async () => {
+        active++;
+        runs++;
+        maxActive = Math.max(maxActive, active);
+        await new Promise((r) => setTimeout(r, 20));
+        active--;
+      },
+    });
+    c.start();
+    queue.add('k');
+    await eventually(() => active === 1);
+    queue.add('k');
+    queue.add('k');
+    await eventually(() => runs === 2 && active === 0);
+    await c.stop();
+    expect(maxActive).toBe(1);
+    expect(runs).toBe(2);
+  });
+
+  it('aborts the signal when the reconcile timeout expires', async () => {
+    const queue = createWorkQueue({ name: 't' });
+    let reason: unknown;
+    const c = createController({
+      name: 'p',
+      queue,
+      reconcileTimeoutMs: 30,
+      log: createMemoryLogger().log,
+      reconcile: async (_req, { signal }) => {
+        await new Promise((r) => signal.addEventListener('abort', r));
+        reason = signal.reason;
+      },
+    });
+    c.start();
+    queue.add('k');
+    await eventually(() => reason !== undefined);
+    await c.stop();
+    expect((reason as Error).name).toBe('TimeoutError');
+  });
+
+  it('stop drains a running reconcile before returning', async () => {
+    const queue = createWorkQueue({ name: 't' });
+    let finished = false;
+    let started = false;
+    const c = createController({
+      name: 'p',
+      queue,
+      log: createMemoryLogger().log,
+      reconcile: async () => {
+        started = true;
+        await new Promise((r) => setTimeout(r, 50));
+        finished = true;
+      },
+    });
+    c.start();
+    queue.add('k');
+    await eventually(() => started);
+    await c.stop({ drainTimeoutMs: 5_000 });
+    expect(finished).toBe(true);
+  });
+
+  it('stop aborts reconciles still running at the drain deadline', async () => {
+    const queue = createWorkQueue({ name: 't' });
+    let aborted = false;
+    let started = false;
+    const c = createController({
+      name: 'p',
+      queue,
+      log: createMemoryLogger().log,
+      reconcile: async (_req, { signal }) => {
+        started = true;
+        await new Promise((r) => signal.addEventListener('abort', r));
+        aborted = true;
+      },
+    });
+    c.start();
+    queue.add('k');
+    await eventually(() => started);
+    const t0 = Date.now();
+    await c.stop({ drainTimeoutMs: 50 });
+    expect(aborted).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+});

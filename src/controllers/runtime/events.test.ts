@@ -1,0 +1,87 @@
+import type { EventsV1Event } from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createEventRecorder, EventType, REPORTING_CONTROLLER } from './events.ts';
+import { createMemoryLogger } from './test-support.ts';
+
+const plan = {
+  apiVersion: 'cbbs.dev/v1alpha1',
+  kind: 'BackupPlan',
+  metadata: { name: 'daily', namespace: 'ns', uid: 'u1' },
+};
+const failed = {
+  type: EventType.Warning,
+  reason: 'CannotObserve',
+  action: 'Observe',
+  note: 'service unavailable',
+};
+
+describe('createEventRecorder', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-01-01T00:00:00Z') });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const setup = (fail = false) => {
+    const sent: Array<{ namespace: string; body: EventsV1Event }> = [];
+    const { log, lines } = createMemoryLogger();
+    const recorder = createEventRecorder({
+      client: {
+        createNamespacedEvent: async (p) => {
+          if (fail) throw new Error('forbidden');
+          sent.push(p);
+          return p.body;
+        },
+      },
+      instance: 'pod-1',
+      log,
+      dedupWindowMs: 60_000,
+    });
+    return { sent, lines, recorder };
+  };
+
+  it('writes an events.k8s.io/v1 Event regarding the object with a MicroTime eventTime', async () => {
+    const { sent, recorder } = setup();
+    await recorder.record(plan, failed);
+    expect(sent).toHaveLength(1);
+    const { namespace, body } = sent[0]!;
+    expect(namespace).toBe('ns');
+    expect(body).toMatchObject({
+      apiVersion: 'events.k8s.io/v1',
+      reportingController: REPORTING_CONTROLLER,
+      reportingInstance: 'pod-1',
+      reason: 'CannotObserve',
+      type: 'Warning',
+      action: 'Observe',
+      regarding: { kind: 'BackupPlan', name: 'daily', namespace: 'ns', uid: 'u1' },
+      metadata: { generateName: 'daily.' },
+    });
+    expect(JSON.parse(JSON.stringify(body)).eventTime).toBe('2026-01-01T00:00:00.000000Z');
+  });
+
+  it('suppresses repeats within the window and reports the count after it', async () => {
+    const { sent, recorder } = setup();
+    await recorder.record(plan, failed);
+    await recorder.record(plan, failed);
+    await recorder.record(plan, failed);
+    await recorder.record(plan, { ...failed, note: 'other message' });
+    expect(sent).toHaveLength(2);
+    vi.advanceTimersByTime(60_000);
+    await recorder.record(plan, failed);
+    expect(sent).toHaveLength(3);
+    expect(sent[2]?.body.series?.count).toBe(3);
+  });
+
+  it('never rejects when the apiserver refuses the event', async () => {
+    const { recorder, lines } = setup(true);
+    await expect(recorder.record(plan, failed)).resolves.toBeUndefined();
+    expect(lines.some((l) => l.msg === 'could not record event')).toBe(true);
+  });
+
+  it('truncates long notes to 1 kB', async () => {
+    const { sent, recorder } = setup();
+    await recorder.record(plan, { ...failed, note: 'x'.repeat(5000) });
+    expect(sent[0]?.body.note).toHaveLength(1024);
+  });
+});

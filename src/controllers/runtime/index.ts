@@ -1,0 +1,91 @@
+// Public surface of the generic controller runtime (no Couchbase knowledge lives here).
+export { type Backoff, type BackoffOptions, createBackoff, EXTERNAL_API_BACKOFF } from './backoff.ts';
+export { type Clock, sleep, systemClock } from './clock.ts';
+export {
+  type Condition,
+  type ConditionInput,
+  ConditionStatus,
+  conditionSchema,
+  findCondition,
+  isConditionTrue,
+  KStatusState,
+  KStatusType,
+  metaTime,
+  removeCondition,
+  setCondition,
+  setKStatus,
+} from './conditions.ts';
+export {
+  type Controller,
+  type ControllerOptions,
+  createController,
+  type ReconcileContext,
+  type ReconcileOutcome,
+  type ReconcileRequest,
+  type Reconciler,
+} from './controller.ts';
+export {
+  ErrorPolicy,
+  errorPolicy,
+  isConflict,
+  isGone,
+  isInvalid,
+  isNotFound,
+  isTerminal,
+  type KubeStatus,
+  kubeStatus,
+  kubeStatusCode,
+  TerminalError,
+} from './errors.ts';
+export {
+  createEventRecorder,
+  type EventInput,
+  type EventRecorder,
+  type EventsClient,
+  EventType,
+  REPORTING_CONTROLLER,
+} from './events.ts';
+export {
+  addFinalizerPatch,
+  ensureFinalizer,
+  FinalizerConflictError,
+  hasFinalizer,
+  isDeleting,
+  removeFinalizer,
+  removeFinalizerPatch,
+} from './finalizer.ts';
+export {
+  type ApiFactory,
+  type CustomResourceClient,
+  createApiFactory,
+  createCustomResourceClient,
+  createWatch,
+  type JsonPatchOp,
+  type ResourceRef,
+} from './kube-client.ts';
+export {
+  createLeaderElector,
+  type LeaderElector,
+  type LeaderElectorOptions,
+  type LeaseClient,
+} from './leader-election.ts';
+export { createRuntimeMetrics, ReconcileResult, type RuntimeMetrics } from './metrics.ts';
+export {
+  createReflector,
+  desiredStateChanged,
+  enqueueKeys,
+  type Reflector,
+  type ReflectorEventType,
+  type ReflectorHandler,
+  type ReflectorOptions,
+  type WatchClient,
+} from './reflector.ts';
+export {
+  computeStatusPatch,
+  jsonEqual,
+  mergePatchBetween,
+  type StatusPatch,
+  writeStatus,
+} from './status-writer.ts';
+export { deepFreeze, objectKey, type ReadonlyDeep, type ReadonlyStore, splitKey } from './store.ts';
+export { createWorkQueue, type WorkQueue, type WorkQueueOptions } from './work-queue.ts';

@@ -1,0 +1,152 @@
+import { type Backoff, createBackoff } from './backoff.ts';
+import { type Clock, systemClock, type TimerHandle } from './clock.ts';
+import type { RuntimeMetrics } from './metrics.ts';
+
+/**
+ * A rate-limited, delaying work queue of string keys with client-go semantics.
+ *
+ * Guarantees:
+ * - Fair: keys are handed out in the order they were first added (FIFO).
+ * - Stingy: a key is in the queue at most once; adding it again before it is handed out is a no-op.
+ * - Exclusive: a key handed out by `next()` is not handed out again until `done(key)`; a key added
+ *   meanwhile is handed out once more after `done`.
+ * - Earliest wins: with two pending `addAfter` for one key, the earlier time is kept.
+ *
+ * Assumptions: every key returned by `next()` is passed to `done()` exactly once (use `finally`).
+ *
+ * Caveats: after `shutDown()` adds are dropped and `next()` resolves `undefined`, including for
+ * keys still queued: the queue is not drained, since the next leader relists everything anyway.
+ */
+export interface WorkQueue {
+  /** Queues `key` now (deduplicated). */
+  add(key: string): void;
+  /** Queues `key` after `delayMs`; for one key the earliest pending time wins. */
+  addAfter(key: string, delayMs: number): void;
+  /** Queues `key` after the key's next backoff delay (one more failure counted). */
+  addRateLimited(key: string): void;
+  /** Resets the key's backoff; call after a successful reconcile. */
+  forget(key: string): void;
+  /** Failures counted for `key` since the last `forget`. */
+  numRequeues(key: string): number;
+  /** Resolves with the next key to process, or `undefined` once the queue is shut down. */
+  next(): Promise<string | undefined>;
+  /** Marks `key` as processed; re-queues it if it was added while processing. */
+  done(key: string): void;
+  /** Number of keys waiting to be handed out (not counting delayed or processing ones). */
+  len(): number;
+  /** Drops pending work, clears timers and releases every waiting `next()` with `undefined`. */
+  shutDown(): void;
+  isShuttingDown(): boolean;
+}
+
+/** Options for {@link createWorkQueue}. */
+export interface WorkQueueOptions {
+  /** Name used as the `name` label of the workqueue metrics. */
+  name: string;
+  /** Backoff used by `addRateLimited`; 5 ms → 1000 s (controller-runtime's default) unless told. */
+  backoff?: Backoff;
+  clock?: Clock;
+  metrics?: RuntimeMetrics;
+}
+
+/** Creates a {@link WorkQueue}. */
+export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
+  const clock = opts.clock ?? systemClock;
+  const backoff = opts.backoff ?? createBackoff({ baseMs: 5, maxMs: 1_000_000, jitter: 0 });
+  const metrics = opts.metrics;
+  const queue: string[] = [];
+  const dirty = new Set<string>();
+  const processing = new Set<string>();
+  const delayed = new Map<string, { at: number; timer: TimerHandle }>();
+  const waiters: Array<(key: string | undefined) => void> = [];
+  let shuttingDown = false;
+
+  const reportDepth = (): void => {
+    metrics?.workqueueDepth.set({ name: opts.name }, queue.length);
+  };
+
+  // Hands queued keys to waiting consumers; called after anything that can make a key available.
+  const dispatch = (): void => {
+    while (waiters.length > 0 && queue.length > 0) {
+      const key = queue.shift()!;
+      const waiter = waiters.shift()!;
+      dirty.delete(key);
+      processing.add(key);
+      waiter(key);
+    }
+    reportDepth();
+  };
+
+  const add = (key: string): void => {
+    if (shuttingDown || dirty.has(key)) return;
+    metrics?.workqueueAdds.inc({ name: opts.name });
+    dirty.add(key);
+    // A key being processed is only marked dirty; done() queues it, so it never runs concurrently.
+    if (processing.has(key)) return;
+    queue.push(key);
+    dispatch();
+  };
+
+  const addAfter = (key: string, delayMs: number): void => {
+    if (shuttingDown) return;
+    if (delayMs <= 0) {
+      add(key);
+      return;
+    }
+    const at = clock.now() + delayMs;
+    const pending = delayed.get(key);
+    if (pending && pending.at <= at) return;
+    if (pending) clock.clearTimeout(pending.timer);
+    const timer = clock.setTimeout(() => {
+      delayed.delete(key);
+      add(key);
+    }, delayMs);
+    delayed.set(key, { at, timer });
+  };
+
+  return {
+    add,
+    addAfter,
+    addRateLimited(key) {
+      if (shuttingDown) return;
+      metrics?.workqueueRetries.inc({ name: opts.name });
+      addAfter(key, backoff.next(key));
+    },
+    forget(key) {
+      backoff.forget(key);
+    },
+    numRequeues(key) {
+      return backoff.failures(key);
+    },
+    next() {
+      if (shuttingDown) return Promise.resolve(undefined);
+      return new Promise((resolve) => {
+        waiters.push(resolve);
+        dispatch();
+      });
+    },
+    done(key) {
+      processing.delete(key);
+      if (!shuttingDown && dirty.has(key)) {
+        queue.push(key);
+        dispatch();
+      }
+    },
+    len() {
+      return queue.length;
+    },
+    shutDown() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      for (const { timer } of delayed.values()) clock.clearTimeout(timer);
+      delayed.clear();
+      queue.length = 0;
+      dirty.clear();
+      for (const waiter of waiters.splice(0)) waiter(undefined);
+      reportDepth();
+    },
+    isShuttingDown() {
+      return shuttingDown;
+    },
+  };
+}
