@@ -1,0 +1,87 @@
+import type { ClusterInfo, Repository, RepositoryPathState } from '../backup-api/index.ts';
+
+/** The last `GET /cluster/self` of one BackupService. */
+export interface ClusterObservation {
+  info: ClusterInfo;
+  /** Clock time (ms) of the read. */
+  at: number;
+}
+
+/** Where a repository was found in an observation. */
+export interface ObservedRepository {
+  state: RepositoryPathState;
+  repository: Repository;
+}
+
+// Later groups overwrite earlier ones in repositoriesById().
+const PRECEDENCE_LOW_TO_HIGH: readonly RepositoryPathState[] = ['archived', 'imported', 'active'];
+
+/**
+ * Latest cluster state per BackupService, shared between the BackupService reconciler (which
+ * polls, one request per service per interval) and the repository and one-shot reconcilers (which
+ * read from here instead of asking the service themselves): the steady-state cost stays
+ * O(BackupServices), not O(repositories).
+ */
+export interface ClusterObservations {
+  get(serviceKey: string): ClusterObservation | undefined;
+  /** Records a poll; returns the repository ids whose entry appeared, changed or vanished. */
+  record(serviceKey: string, info: ClusterInfo, at: number): string[];
+  /**
+   * A repository by id in the latest observation: in `state`'s group when given, else in
+   * whichever group holds it (active first, then imported, then archived).
+   */
+  findRepository(serviceKey: string, id: string, state?: RepositoryPathState): ObservedRepository | undefined;
+  forget(serviceKey: string): void;
+}
+
+/** Every repository of an observation keyed by id; an id present in several groups resolves to active, then imported, then archived. */
+export function repositoriesById(info: ClusterInfo): Map<string, ObservedRepository> {
+  const byId = new Map<string, ObservedRepository>();
+  for (const state of PRECEDENCE_LOW_TO_HIGH) {
+    for (const [id, repository] of Object.entries(info[state] ?? {})) byId.set(id, { state, repository });
+  }
+  return byId;
+}
+
+/** Ids whose entry differs between two observations (pure). */
+export function changedRepositoryIds(previous: ClusterInfo | undefined, next: ClusterInfo): string[] {
+  const before = previous ? repositoriesById(previous) : new Map<string, ObservedRepository>();
+  const after = repositoriesById(next);
+  const changed = new Set<string>();
+  for (const [id, entry] of after) {
+    const old = before.get(id);
+    if (
+      !old ||
+      old.state !== entry.state ||
+      JSON.stringify(old.repository) !== JSON.stringify(entry.repository)
+    ) {
+      changed.add(id);
+    }
+  }
+  for (const id of before.keys()) if (!after.has(id)) changed.add(id);
+  return [...changed].sort();
+}
+
+/** Creates the in-memory observation store. */
+export function createClusterObservations(): ClusterObservations {
+  const latest = new Map<
+    string,
+    { observation: ClusterObservation; byId: Map<string, ObservedRepository> }
+  >();
+  return {
+    get: (serviceKey) => latest.get(serviceKey)?.observation,
+    record(serviceKey, info, at) {
+      const changed = changedRepositoryIds(latest.get(serviceKey)?.observation.info, info);
+      latest.set(serviceKey, { observation: { info, at }, byId: repositoriesById(info) });
+      return changed;
+    },
+    findRepository(serviceKey, id, state) {
+      const entry = latest.get(serviceKey);
+      if (!entry) return undefined;
+      if (!state) return entry.byId.get(id);
+      const repository = entry.observation.info[state]?.[id];
+      return repository ? { state, repository } : undefined;
+    },
+    forget: (serviceKey) => void latest.delete(serviceKey),
+  };
+}

@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import type { V1Secret } from '@kubernetes/client-node';
+import { type BackupClient, createBackupClient } from '../backup-api/index.ts';
+import type { BackupServiceResource as BackupService } from './resources.ts';
+import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
+
+/** Why a BackupService cannot be connected to; stable codes for conditions and tests. */
+export const CONNECTION_ERROR_CODES = {
+  serviceNotFound: 'ServiceNotFound',
+  secretNotFound: 'SecretNotFound',
+  secretKeyMissing: 'SecretKeyMissing',
+} as const;
+export type ConnectionErrorCode = (typeof CONNECTION_ERROR_CODES)[keyof typeof CONNECTION_ERROR_CODES];
+
+/** The user must create or fix something before the operator can talk to the Backup Service. */
+export class ConnectionError extends Error {
+  readonly code: ConnectionErrorCode;
+  constructor(code: ConnectionErrorCode, message: string) {
+    super(message);
+    this.name = 'ConnectionError';
+    this.code = code;
+  }
+}
+
+/** A ready-to-use client of one BackupService, and the object it was built from. */
+export interface ServiceConnection {
+  client: BackupClient;
+  service: ReadonlyDeep<BackupService>;
+  /** `namespace/name` of the BackupService. */
+  key: string;
+}
+
+/** Options for {@link createServiceConnections}. */
+export interface ServiceConnectionsOptions {
+  services: ReadonlyStore<BackupService>;
+  secrets: ReadonlyStore<V1Secret>;
+  /** Per-request timeout of Backup Service calls. */
+  timeoutMs?: number;
+  /** Replaces the client factory (tests). */
+  createClient?: typeof createBackupClient;
+}
+
+/** Clients of every BackupService, shared by all controllers. */
+export interface ServiceConnections {
+  /** The connection of BackupService `namespace/name`; throws a ConnectionError the user can act on. */
+  get(namespace: string, name: string): ServiceConnection;
+  /** Closes the client of a BackupService that is gone. */
+  release(namespace: string, name: string): void;
+  /** Closes every pooled client. */
+  close(): Promise<void>;
+}
+
+function secretValue(secret: ReadonlyDeep<V1Secret>, key: string): string | undefined {
+  const data = secret.data?.[key];
+  if (data !== undefined) return Buffer.from(data, 'base64').toString('utf8');
+  return secret.stringData?.[key];
+}
+
+function requireSecret(
+  secrets: ReadonlyStore<V1Secret>,
+  namespace: string,
+  name: string,
+): ReadonlyDeep<V1Secret> {
+  const secret = secrets.get(`${namespace}/${name}`);
+  if (!secret)
+    throw new ConnectionError(CONNECTION_ERROR_CODES.secretNotFound, `Secret ${namespace}/${name} not found`);
+  return secret;
+}
+
+function requireValue(secret: ReadonlyDeep<V1Secret>, key: string): string {
+  const value = secretValue(secret, key);
+  if (value === undefined || value === '') {
+    throw new ConnectionError(
+      CONNECTION_ERROR_CODES.secretKeyMissing,
+      `Secret ${secret.metadata?.namespace}/${secret.metadata?.name} has no key "${key}"`,
+    );
+  }
+  return value;
+}
+
+/** Everything a client is built from, resolved from the spec and its Secrets. */
+function resolveSettings(service: ReadonlyDeep<BackupService>, secrets: ReadonlyStore<V1Secret>) {
+  const namespace = service.metadata.namespace ?? '';
+  const { spec } = service;
+  const creds = requireSecret(secrets, namespace, spec.credentialsSecretRef.name);
+  const auth = {
+    username: requireValue(creds, spec.credentialsSecretRef.usernameKey),
+    password: requireValue(creds, spec.credentialsSecretRef.passwordKey),
+  };
+  const tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } = {};
+  if (spec.tls?.caSecretRef) {
+    tls.ca = requireValue(
+      requireSecret(secrets, namespace, spec.tls.caSecretRef.name),
+      spec.tls.caSecretRef.key,
+    );
+  }
+  if (spec.tls?.clientCertSecretRef) {
+    const ref = spec.tls.clientCertSecretRef;
+    const secret = requireSecret(secrets, namespace, ref.name);
+    tls.cert = requireValue(secret, ref.certKey);
+    tls.key = requireValue(secret, ref.keyKey);
+  }
+  if (spec.tls?.insecureSkipVerify) tls.rejectUnauthorized = false;
+  return { urls: [...spec.endpoints], auth, tls };
+}
+
+/**
+ * Creates the shared connection registry. A client is built on first use and reused until the
+ * BackupService's endpoints/TLS or the content of a referenced Secret change; then the old pool is
+ * closed and a new client built, so Secret rotation takes effect without a restart.
+ */
+export function createServiceConnections(opts: ServiceConnectionsOptions): ServiceConnections {
+  const make = opts.createClient ?? createBackupClient;
+  const cache = new Map<string, { fingerprint: string; client: BackupClient }>();
+
+  return {
+    get(namespace, name) {
+      const key = `${namespace}/${name}`;
+      const service = opts.services.get(key);
+      if (!service) {
+        throw new ConnectionError(CONNECTION_ERROR_CODES.serviceNotFound, `BackupService ${key} not found`);
+      }
+      const settings = resolveSettings(service, opts.secrets);
+      // A digest, so the cache never holds the credentials in a comparable plain string.
+      const fingerprint = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
+      const cached = cache.get(key);
+      if (cached?.fingerprint === fingerprint) return { client: cached.client, service, key };
+      if (cached) void cached.client.close();
+      const client = make({
+        urls: settings.urls,
+        auth: settings.auth,
+        ...(Object.keys(settings.tls).length > 0 ? { tls: settings.tls } : {}),
+        timeoutMs: opts.timeoutMs ?? 10_000,
+      });
+      cache.set(key, { fingerprint, client });
+      return { client, service, key };
+    },
+    release(namespace, name) {
+      const key = `${namespace}/${name}`;
+      const cached = cache.get(key);
+      cache.delete(key);
+      if (cached) void cached.client.close();
+    },
+    async close() {
+      const clients = [...cache.values()].map((c) => c.client);
+      cache.clear();
+      await Promise.all(clients.map((c) => c.close()));
+    },
+  };
+}
