@@ -1,20 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { readConfig } from './config.ts';
-import { parseDuration } from './duration.ts';
-
-describe('parseDuration', () => {
-  it.each([
-    ['500ms', 500],
-    ['30s', 30_000],
-    ['1m30s', 90_000],
-    ['2h', 7_200_000],
-    ['1.5s', 1_500],
-    ['30', undefined],
-    ['s', undefined],
-    ['5 m', undefined],
-    ['-5s', undefined],
-  ])('%s → %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
-});
 
 describe('readConfig', () => {
   it('applies defaults when nothing is given', () => {

@@ -2,11 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { parseDurationMs } from '../crds/duration.ts';
 
 const duration = (what: string) =>
   z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
+    const ms = (() => {
+      try {
+        return parseDurationMs(text);
+      } catch {
+        return undefined;
+      }
+    })();
     if (ms === undefined || ms <= 0) {
       ctx.addIssue({ code: 'custom', message: `${what}: "${text}" is not a duration like 30s, 5m or 1h30m` });
       return z.NEVER;

@@ -88,7 +88,8 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
 
   const killNow = (): void => {
     stopped = true;
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
   };
 

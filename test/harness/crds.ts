@@ -5,6 +5,8 @@ import {
   type KubeConfig,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
+// Not re-exported by the package index; needed to turn plain YAML into the typed model (below).
+import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { load } from 'js-yaml';
 import { isStatus } from './kube.ts';
 
@@ -21,7 +23,14 @@ export async function readCrds(dir: string): Promise<V1CustomResourceDefinition[
     const text = await readFile(join(dir, file), 'utf8');
     for (const doc of text.split(/^---\s*$/m)) {
       const obj = load(doc) as V1CustomResourceDefinition | null | undefined;
-      if (obj?.kind === 'CustomResourceDefinition') crds.push(obj);
+      // The typed API serializes through client-node's model, whose JSONSchemaProps holds `default`,
+      // `enum` and `x-kubernetes-*` under other attribute names: a plain YAML object would lose every
+      // default, enum and CEL rule on the way to the server. Deserializing first maps them.
+      if (obj?.kind === 'CustomResourceDefinition') {
+        crds.push(
+          ObjectSerializer.deserialize(obj, 'V1CustomResourceDefinition') as V1CustomResourceDefinition,
+        );
+      }
     }
   }
   return crds;

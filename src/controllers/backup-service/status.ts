@@ -1,0 +1,191 @@
+import type { BackupApiErrorCode, ClusterInfo } from '../../backup-api/index.ts';
+import { BACKUP_API_ERROR_CODES } from '../../backup-api/index.ts';
+import { CONDITION_TYPES } from '../../crds/index.ts';
+import type { BackupServiceResource } from '../resources.ts';
+import { type Condition, KStatusState, setCondition, setKStatus } from '../runtime/index.ts';
+import type { ConnectionErrorCode } from '../service-connections.ts';
+
+type Status = NonNullable<BackupServiceResource['status']>;
+
+/** Condition reasons of BackupService (machine-readable, never reworded). */
+export const SERVICE_REASONS = {
+  available: 'Available',
+  connected: 'Connected',
+  unreachable: 'Unreachable',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+  credentialsAccepted: 'CredentialsAccepted',
+  unknown: 'Unknown',
+  configApplied: 'ConfigApplied',
+  configRejected: 'ConfigRejected',
+} as const;
+
+/** What one reconcile learned about the Backup Service. */
+export type ServiceObservation =
+  | { kind: 'connection-error'; code: ConnectionErrorCode; message: string }
+  | { kind: 'api-error'; code: BackupApiErrorCode; message: string }
+  | {
+      kind: 'ok';
+      info: ClusterInfo;
+      activeEndpoint: string;
+      historyRotationSize?: number | undefined;
+      /** Set when the server rejected the desired configuration. */
+      configError?: string | undefined;
+    };
+
+const AUTH_CODES: readonly BackupApiErrorCode[] = [
+  BACKUP_API_ERROR_CODES.unauthorized,
+  BACKUP_API_ERROR_CODES.forbidden,
+];
+
+/** Repository counts by state; paused repositories live in the active group with state "paused". */
+export function repositoryCounts(info: ClusterInfo): NonNullable<Status['repositories']> {
+  const active = Object.values(info.active ?? {});
+  const paused = active.filter((r) => r.state === 'paused').length;
+  return {
+    active: active.length - paused,
+    paused,
+    archived: Object.keys(info.archived ?? {}).length,
+    imported: Object.keys(info.imported ?? {}).length,
+  };
+}
+
+/**
+ * Computes the whole status of a BackupService from an observation (pure). Fields the observation
+ * says nothing about (counts while unreachable) keep their last known value.
+ */
+export function serviceStatus(
+  previous: Status | undefined,
+  obs: ServiceObservation,
+  generation: number,
+  now: Date,
+): Status {
+  const set = (
+    list: Condition[],
+    type: string,
+    status: Condition['status'],
+    reason: string,
+    message: string,
+  ) => setCondition(list, { type, status, reason, message, observedGeneration: generation }, now);
+  let conditions = (previous?.conditions ?? []) as Condition[];
+  const next: Status = { ...previous };
+
+  if (obs.kind === 'connection-error') {
+    conditions = set(conditions, CONDITION_TYPES.CredentialsValid, 'False', obs.code, obs.message);
+    conditions = set(
+      conditions,
+      CONDITION_TYPES.ServiceReachable,
+      'Unknown',
+      SERVICE_REASONS.unknown,
+      'Not contacted: the credentials are incomplete.',
+    );
+    conditions = setKStatus(
+      conditions,
+      { state: KStatusState.Stalled, reason: obs.code, message: obs.message, observedGeneration: generation },
+      now,
+    );
+    return { ...next, reachable: false, conditions };
+  }
+
+  if (obs.kind === 'api-error') {
+    if (AUTH_CODES.includes(obs.code)) {
+      const reason =
+        obs.code === BACKUP_API_ERROR_CODES.unauthorized
+          ? SERVICE_REASONS.unauthorized
+          : SERVICE_REASONS.forbidden;
+      const message =
+        reason === SERVICE_REASONS.unauthorized
+          ? `The Backup Service rejected the credentials: ${obs.message}`
+          : `The user lacks the Full Admin or Backup Full Admin role: ${obs.message}`;
+      conditions = set(
+        conditions,
+        CONDITION_TYPES.ServiceReachable,
+        'True',
+        SERVICE_REASONS.connected,
+        'The Backup Service answers.',
+      );
+      conditions = set(conditions, CONDITION_TYPES.CredentialsValid, 'False', reason, message);
+      conditions = setKStatus(
+        conditions,
+        { state: KStatusState.Stalled, reason, message, observedGeneration: generation },
+        now,
+      );
+      return { ...next, reachable: true, conditions };
+    }
+    const message = `The Backup Service cannot be reached: ${obs.message}`;
+    conditions = set(
+      conditions,
+      CONDITION_TYPES.ServiceReachable,
+      'False',
+      SERVICE_REASONS.unreachable,
+      message,
+    );
+    conditions = setKStatus(
+      conditions,
+      {
+        state: KStatusState.Reconciling,
+        reason: SERVICE_REASONS.unreachable,
+        message,
+        observedGeneration: generation,
+      },
+      now,
+    );
+    return { ...next, reachable: false, conditions };
+  }
+
+  conditions = set(
+    conditions,
+    CONDITION_TYPES.ServiceReachable,
+    'True',
+    SERVICE_REASONS.connected,
+    'The Backup Service answers.',
+  );
+  conditions = set(
+    conditions,
+    CONDITION_TYPES.CredentialsValid,
+    'True',
+    SERVICE_REASONS.credentialsAccepted,
+    'The credentials are accepted.',
+  );
+  if (obs.configError) {
+    const message = `The Backup Service rejected the configuration: ${obs.configError}`;
+    conditions = set(conditions, CONDITION_TYPES.Synced, 'False', SERVICE_REASONS.configRejected, message);
+    conditions = setKStatus(
+      conditions,
+      {
+        state: KStatusState.Stalled,
+        reason: SERVICE_REASONS.configRejected,
+        message,
+        observedGeneration: generation,
+      },
+      now,
+    );
+  } else {
+    conditions = set(
+      conditions,
+      CONDITION_TYPES.Synced,
+      'True',
+      SERVICE_REASONS.configApplied,
+      'The configuration matches the spec.',
+    );
+    conditions = setKStatus(
+      conditions,
+      {
+        state: KStatusState.Ready,
+        reason: SERVICE_REASONS.available,
+        message: 'The Backup Service is reachable and the credentials are valid.',
+        observedGeneration: generation,
+      },
+      now,
+    );
+  }
+  const status: Status = {
+    ...next,
+    reachable: true,
+    activeEndpoint: obs.activeEndpoint,
+    repositories: repositoryCounts(obs.info),
+    conditions,
+  };
+  if (obs.historyRotationSize !== undefined) status.config = { historyRotationSize: obs.historyRotationSize };
+  return status;
+}

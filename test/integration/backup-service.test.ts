@@ -1,0 +1,131 @@
+import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Operator } from '../../src/controllers/operator.ts';
+import { backupServiceKind } from '../../src/crds/index.ts';
+import { startTestEmulator, type TestEmulator } from '../harness/emulator.ts';
+import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
+import {
+  createCredentialsSecret,
+  createResource,
+  hasCondition,
+  startTestOperator,
+  waitForResource,
+} from '../harness/operator.ts';
+
+interface ServiceObject {
+  metadata: { generation?: number };
+  status?: {
+    observedGeneration?: number;
+    reachable?: boolean;
+    activeEndpoint?: string;
+    repositories?: { active: number; paused: number; archived: number; imported: number };
+    config?: { historyRotationSize?: number };
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+describe('BackupService', () => {
+  let kc: KubeConfig;
+  let namespace: string;
+  let env: TestEmulator;
+  let operator: Operator;
+
+  beforeAll(async () => {
+    kc = kubeConfigFrom(inject('kubeconfig'));
+    namespace = await createTestNamespace(kc, 'backup-service');
+    env = await startTestEmulator();
+    operator = await startTestOperator({ kc, namespace });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await env?.close();
+  });
+
+  const reason = (obj: ServiceObject, type: string) =>
+    obj.status?.conditions?.find((c) => c.type === type)?.reason;
+
+  it('becomes Ready against a reachable service and applies the cluster-wide configuration', async () => {
+    await createCredentialsSecret(kc, namespace, 'cb-admin');
+    await createResource(kc, backupServiceKind, namespace, 'cb', {
+      endpoints: [env.emulator.url],
+      credentialsSecretRef: { name: 'cb-admin' },
+      config: { historyRotationSize: 42 },
+    });
+    const ready = await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'cb', (o) =>
+      hasCondition(o, 'Ready'),
+    );
+    expect(ready.status).toMatchObject({
+      reachable: true,
+      repositories: { active: 0, paused: 0, archived: 0, imported: 0 },
+      config: { historyRotationSize: 42 },
+    });
+    expect(hasCondition(ready, 'CredentialsValid')).toBe(true);
+    expect(hasCondition(ready, 'ServiceReachable')).toBe(true);
+    const res = await fetch(`${env.emulator.url}/api/v1/config`, {
+      headers: { authorization: `Basic ${Buffer.from('admin:password').toString('base64')}` },
+    });
+    expect(((await res.json()) as { history_rotation_size: number }).history_rotation_size).toBe(42);
+  });
+
+  it('is Stalled with the missing Secret named, and recovers when the Secret appears', async () => {
+    await createResource(kc, backupServiceKind, namespace, 'no-secret', {
+      endpoints: [env.emulator.url],
+      credentialsSecretRef: { name: 'later' },
+    });
+    const stalled = await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'no-secret', (o) =>
+      hasCondition(o, 'Stalled'),
+    );
+    expect(reason(stalled, 'CredentialsValid')).toBe('SecretNotFound');
+    expect(stalled.status?.conditions?.find((c) => c.type === 'Stalled')?.message).toContain('later');
+    await createCredentialsSecret(kc, namespace, 'later');
+    await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'no-secret', (o) =>
+      hasCondition(o, 'Ready'),
+    );
+  });
+
+  it('reports rejected credentials and takes a rotated Secret without a restart', async () => {
+    await createCredentialsSecret(kc, namespace, 'wrong', 'admin', 'not-the-password');
+    await createResource(kc, backupServiceKind, namespace, 'rotated', {
+      endpoints: [env.emulator.url],
+      credentialsSecretRef: { name: 'wrong' },
+    });
+    const rejected = await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'rotated', (o) =>
+      hasCondition(o, 'CredentialsValid', 'False'),
+    );
+    expect(reason(rejected, 'CredentialsValid')).toBe('Unauthorized');
+    expect(hasCondition(rejected, 'Stalled')).toBe(true);
+
+    await kc
+      .makeApiClient(CoreV1Api)
+      .patchNamespacedSecret(
+        { namespace, name: 'wrong', body: { stringData: { password: 'password' } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    const ready = await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'rotated', (o) =>
+      hasCondition(o, 'Ready'),
+    );
+    expect(hasCondition(ready, 'CredentialsValid')).toBe(true);
+  });
+
+  it('reports an unreachable service without Stalled, and becomes Ready once it answers', async () => {
+    env.emulator.faults.patch({ servicePaused: true });
+    try {
+      await createResource(kc, backupServiceKind, namespace, 'paused', {
+        endpoints: [env.emulator.url],
+        credentialsSecretRef: { name: 'cb-admin' },
+        pollInterval: '1s',
+      });
+      const down = await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'paused', (o) =>
+        hasCondition(o, 'ServiceReachable', 'False'),
+      );
+      expect(hasCondition(down, 'Stalled')).toBe(false);
+      expect(hasCondition(down, 'Ready', 'False')).toBe(true);
+    } finally {
+      env.emulator.faults.patch({ servicePaused: false });
+    }
+    await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'paused', (o) =>
+      hasCondition(o, 'Ready'),
+    );
+  });
+});
