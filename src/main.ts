@@ -60,6 +60,13 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     log,
     registry,
     resyncPeriodMs: config.resyncPeriod,
+    ...(config.crashAt
+      ? {
+          crashPoint: (name: string) => {
+            if (name === config.crashAt) process.kill(process.pid, 'SIGKILL');
+          },
+        }
+      : {}),
     onLeadershipLost: () => {
       log.error('leadership lost; exiting so that a restart campaigns again');
       void shutdown(1);

@@ -126,6 +126,11 @@ export interface ControllerDeps {
   clock: Clock;
   log: Logger;
   registry: Registry;
+  /**
+   * Named points in non-idempotent flows (e.g. `restore:after-request`) where tests make the
+   * process die, to prove exactly-once behaviour across crashes. A no-op in production.
+   */
+  crashPoint(name: string): void;
 }
 
 /** One reconciler factory per kind; kinds without one are watched but not reconciled. */
@@ -156,6 +161,8 @@ export interface OperatorOptions {
   workersPerKind?: number;
   /** Called when leadership is lost after it was held; the process should exit (controller-runtime does). */
   onLeadershipLost?: () => void;
+  /** See {@link ControllerDeps.crashPoint}; defaults to a no-op. */
+  crashPoint?: (name: string) => void;
 }
 
 /** A running operator. */
@@ -312,6 +319,7 @@ export function createOperator(opts: OperatorOptions): Operator {
     clock,
     log,
     registry: opts.registry,
+    crashPoint: opts.crashPoint ?? (() => {}),
   };
 
   const controllers: Controller[] = [];

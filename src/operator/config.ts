@@ -146,6 +146,7 @@ const configSchema = z.object({
   taskPollInterval: duration('task-poll-interval'),
   resyncPeriod: duration('resync-period'),
   finalizerTimeout: duration('finalizer-timeout'),
+  crashAt: z.string(),
 });
 
 /** The operator's settings after parsing and defaulting. */
