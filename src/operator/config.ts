@@ -121,6 +121,12 @@ const SETTINGS = {
     default: '10m',
     help: 'How long a deletion waits for an unreachable Backup Service before giving up (with an Event).',
   },
+  crashAt: {
+    flag: 'test-crash-at',
+    env: 'CBBS_TEST_CRASH_AT',
+    default: '',
+    help: 'Testing only: the process kills itself (SIGKILL, no cleanup) at this named crash point.',
+  },
 } as const satisfies Record<string, Setting>;
 
 type SettingName = keyof typeof SETTINGS;
