@@ -15,4 +15,4 @@ lint:
 	bash -c '. scripts/setup.sh && npx biome check . && npx tsc -p tsconfig.json --noEmit'
 
 build:
-	bash -c 'CBBS_SKIP_K8S_BINARIES=1 . scripts/setup.sh && npm run build'
+	bash -c 'CBBS_SKIP_K8S_BINARIES=1 CBBS_SKIP_LUA=1 . scripts/setup.sh && npm run build'

@@ -18,3 +18,9 @@ if [ "${CBBS_SKIP_K8S_BINARIES:-}" != "1" ]; then
   export KUBEBUILDER_ASSETS="$_cbbs_assets"
   export PATH="$_cbbs_assets:$PATH"
 fi
+
+# Lua 5.4 for the Argo CD health-check tests (Debian package, installed once).
+if [ "${CBBS_SKIP_LUA:-}" != "1" ]; then
+  _cbbs_lua="$(bash "$_cbbs_root/scripts/lua.sh")" || return 1 2>/dev/null || exit 1
+  export LUA="$_cbbs_lua"
+fi

@@ -14,7 +14,8 @@ check() { # <name> <command...>
 }
 check lint npx biome check .
 check typecheck npx tsc -p tsconfig.json --noEmit
-if [ -f src/crds/generate.ts ]; then check "generated files are fresh" node src/crds/generate.ts --check; fi
+check "generated CRDs are fresh" node src/crds/generate.ts --check
+check "chart CRDs match deploy/crds" bash scripts/sync-chart-crds.sh --check
 
 report="$(mktemp -d)/vitest.json"
 echo "== vitest"

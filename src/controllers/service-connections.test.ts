@@ -54,7 +54,7 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe('service connections', () => {
   it.each([
-    { reason: 'no BackupService', objects: [], code: CONNECTION_ERROR_CODES.serviceNotFound },
+    { reason: 'no BackupService', objects: [] as string[], code: CONNECTION_ERROR_CODES.serviceNotFound },
     { reason: 'no credentials Secret', objects: ['service'], code: CONNECTION_ERROR_CODES.secretNotFound },
     {
       reason: 'a Secret without the password key',
