@@ -6,7 +6,7 @@ test: ## Static checks + unit and integration tests (real kube-apiserver + etcd,
 	bash scripts/test.sh
 
 demo: ## The operator's main job end to end on local defaults
-	bash scripts/demo.sh
+	bash scripts/demo.sh $(ARGS)
 
 binaries: ## Build or locate kube-apiserver, etcd, kubectl, helm (cached outside the repo)
 	bash scripts/k8s-binaries.sh
