@@ -19,6 +19,7 @@ import {
   type KindMeta,
 } from '../crds/index.ts';
 import { type ClusterObservations, createClusterObservations } from './cluster-observations.ts';
+import { registerDomainMetrics } from './domain-metrics.ts';
 import {
   planReferences,
   type References,
@@ -274,6 +275,11 @@ export function createOperator(opts: OperatorOptions): Operator {
     });
   }
 
+  registerDomainMetrics(opts.registry, {
+    repositories: reflectors.repositories.store,
+    runs: reflectors.runs.store,
+    restores: reflectors.restores.store,
+  });
   const connections = createServiceConnections({
     services: reflectors.services.store,
     secrets: secrets.store,

@@ -1,0 +1,45 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { registerDomainMetrics } from './domain-metrics.ts';
+import type { BackupRepositoryResource, BackupRestoreResource, BackupRunResource } from './resources.ts';
+import { createStore } from './runtime/store.ts';
+
+describe('domain metrics', () => {
+  it('are computed from the caches at scrape time', async () => {
+    const repositories = createStore<BackupRepositoryResource>();
+    const runs = createStore<BackupRunResource>();
+    const restores = createStore<BackupRestoreResource>();
+    const registry = new Registry();
+    registerDomainMetrics(registry, { repositories, runs, restores });
+
+    repositories.upsert({
+      metadata: { name: 'daily', namespace: 'prod' },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True' }],
+        lastSuccessfulBackupTime: '2026-11-27T10:00:00Z',
+      },
+    } as unknown as BackupRepositoryResource);
+    repositories.upsert({
+      metadata: { name: 'broken', namespace: 'prod' },
+      status: { conditions: [{ type: 'Ready', status: 'False' }] },
+    } as unknown as BackupRepositoryResource);
+    runs.upsert({
+      metadata: { name: 'a', namespace: 'prod' },
+      status: { phase: 'Succeeded' },
+    } as unknown as BackupRunResource);
+    runs.upsert({ metadata: { name: 'b', namespace: 'prod' } } as unknown as BackupRunResource);
+
+    const text = await registry.metrics();
+    expect(text).toContain('cbbs_repository_ready{namespace="prod",name="daily"} 1');
+    expect(text).toContain('cbbs_repository_ready{namespace="prod",name="broken"} 0');
+    expect(text).toContain(
+      `cbbs_repository_last_successful_backup_timestamp_seconds{namespace="prod",name="daily"} ${Date.parse('2026-11-27T10:00:00Z') / 1000}`,
+    );
+    expect(text).not.toContain('last_successful_backup_timestamp_seconds{namespace="prod",name="broken"}');
+    expect(text).toContain('cbbs_one_shot_phase{kind="BackupRun",phase="Succeeded"} 1');
+    expect(text).toContain('cbbs_one_shot_phase{kind="BackupRun",phase="Pending"} 1');
+
+    repositories.delete('prod/broken');
+    expect(await registry.metrics()).not.toContain('name="broken"');
+  });
+});

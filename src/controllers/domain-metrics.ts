@@ -1,0 +1,68 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { BackupRepositoryResource, BackupRestoreResource, BackupRunResource } from './resources.ts';
+import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
+
+/** The caches the domain metrics are read from at scrape time. */
+export interface DomainMetricSources {
+  repositories: ReadonlyStore<BackupRepositoryResource>;
+  runs: ReadonlyStore<BackupRunResource>;
+  restores: ReadonlyStore<BackupRestoreResource>;
+}
+
+const isReady = (
+  obj: ReadonlyDeep<{ status?: { conditions?: readonly { type: string; status: string }[] } }>,
+) => obj.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/**
+ * Registers gauges computed from the caches when Prometheus scrapes, so they can never disagree with
+ * the status the operator wrote, and cost nothing between scrapes. The names are those the Helm
+ * chart's PrometheusRule alerts on.
+ */
+export function registerDomainMetrics(registry: Registry, sources: DomainMetricSources): void {
+  new Gauge({
+    name: 'cbbs_repository_ready',
+    help: 'Whether the BackupRepository is Ready (1) or not (0).',
+    labelNames: ['namespace', 'name'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of sources.repositories.list()) {
+        this.set({ namespace: r.metadata.namespace ?? '', name: r.metadata.name }, isReady(r) ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'cbbs_repository_last_successful_backup_timestamp_seconds',
+    help: 'Unix time of the last successful backup of the BackupRepository, as the Backup Service reports it.',
+    labelNames: ['namespace', 'name'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of sources.repositories.list()) {
+        const at = r.status?.lastSuccessfulBackupTime;
+        if (at)
+          this.set({ namespace: r.metadata.namespace ?? '', name: r.metadata.name }, Date.parse(at) / 1000);
+      }
+    },
+  });
+  new Gauge({
+    name: 'cbbs_one_shot_phase',
+    help: 'One-shot resources (BackupRun, BackupRestore) by kind and phase.',
+    labelNames: ['kind', 'phase'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [kind, store] of [
+        ['BackupRun', sources.runs],
+        ['BackupRestore', sources.restores],
+      ] as const) {
+        const counts = new Map<string, number>();
+        for (const o of store.list() as ReadonlyDeep<{ status?: { phase?: string } }>[]) {
+          const phase = o.status?.phase ?? 'Pending';
+          counts.set(phase, (counts.get(phase) ?? 0) + 1);
+        }
+        for (const [phase, n] of counts) this.set({ kind, phase }, n);
+      }
+    },
+  });
+}
