@@ -9,9 +9,8 @@ export interface DomainMetricSources {
   restores: ReadonlyStore<BackupRestoreResource>;
 }
 
-const isReady = (
-  obj: ReadonlyDeep<{ status?: { conditions?: readonly { type: string; status: string }[] } }>,
-) => obj.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const isReady = (obj: ReadonlyDeep<BackupRepositoryResource>): boolean =>
+  obj.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /**
  * Registers gauges computed from the caches when Prometheus scrapes, so they can never disagree with
