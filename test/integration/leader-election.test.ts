@@ -1,0 +1,91 @@
+import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Operator } from '../../src/controllers/operator.ts';
+import { backupServiceKind } from '../../src/crds/index.ts';
+import { startTestEmulator, type TestEmulator } from '../harness/emulator.ts';
+import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
+import {
+  createCredentialsSecret,
+  createResource,
+  hasCondition,
+  startTestOperator,
+  waitForResource,
+} from '../harness/operator.ts';
+
+const FAST_LEASE = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 300 };
+
+async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('two operator replicas', () => {
+  let kc: KubeConfig;
+  let namespace: string;
+  let env: TestEmulator;
+  const replicas: Operator[] = [];
+
+  beforeAll(async () => {
+    kc = kubeConfigFrom(inject('kubeconfig'));
+    namespace = await createTestNamespace(kc, 'leader');
+    env = await startTestEmulator();
+    for (const identity of ['replica-a', 'replica-b']) {
+      replicas.push(
+        await startTestOperator({
+          kc,
+          namespace,
+          identity,
+          leaderElection: { namespace, name: 'cbbs-operator', identity, ...FAST_LEASE },
+        }),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await env?.close();
+  });
+
+  it('elect exactly one leader on a Lease, which reconciles', async () => {
+    await until(() => replicas.some((r) => r.isLeader()));
+    // Give the other replica several retry periods to (wrongly) win as well.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(replicas.filter((r) => r.isLeader())).toHaveLength(1);
+
+    const lease = await kc
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ name: 'cbbs-operator', namespace });
+    const leader = replicas.findIndex((r) => r.isLeader());
+    expect(lease.spec?.holderIdentity).toBe(['replica-a', 'replica-b'][leader]);
+
+    await createCredentialsSecret(kc, namespace, 'cb-admin');
+    await createResource(kc, backupServiceKind, namespace, 'cb', {
+      endpoints: [env.emulator.url],
+      credentialsSecretRef: { name: 'cb-admin' },
+      pollInterval: '1s',
+    });
+    await waitForResource(kc, backupServiceKind, namespace, 'cb', (o) => hasCondition(o, 'Ready'));
+  });
+
+  it('hand over to the standby when the leader stops, releasing the lease', async () => {
+    const leader = replicas.find((r) => r.isLeader());
+    const standby = replicas.find((r) => !r.isLeader());
+    expect(leader && standby).toBeTruthy();
+    await leader!.stop();
+    const released = await kc
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ name: 'cbbs-operator', namespace });
+    // A graceful stop releases the lease, so the standby need not wait for it to expire.
+    expect([undefined, '', standby === replicas[0] ? 'replica-a' : 'replica-b']).toContain(
+      released.spec?.holderIdentity,
+    );
+    await until(() => standby!.isLeader());
+    const lease = await kc
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ name: 'cbbs-operator', namespace });
+    expect(lease.spec?.leaseTransitions).toBeGreaterThanOrEqual(1);
+  });
+});
