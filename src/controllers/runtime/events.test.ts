@@ -55,7 +55,7 @@ describe('createEventRecorder', () => {
       type: 'Warning',
       action: 'Observe',
       regarding: { kind: 'BackupPlan', name: 'daily', namespace: 'ns', uid: 'u1' },
-      metadata: { generateName: 'daily.' },
+      metadata: { generateName: 'daily-' },
     });
     expect(JSON.parse(JSON.stringify(body)).eventTime).toBe('2026-01-01T00:00:00.000000Z');
   });

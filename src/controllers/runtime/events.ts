@@ -87,7 +87,8 @@ export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
       const body: EventsV1Event = {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',
-        metadata: { generateName: `${meta.name ?? 'object'}.`, namespace },
+        // The apiserver validates generateName itself as a DNS-1123 subdomain: a trailing '.' is rejected.
+        metadata: { generateName: `${meta.name ?? 'object'}-`, namespace },
         eventTime,
         reportingController: REPORTING_CONTROLLER,
         reportingInstance: opts.instance,
