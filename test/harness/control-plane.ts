@@ -31,6 +31,11 @@ export interface ControlPlane {
    * the processes and removes the working directory.
    */
   killNow(): void;
+  /**
+   * Kills kube-apiserver (SIGKILL: clients see connections reset, no graceful close), waits
+   * `downMs`, and starts it again on the same port with the same data: for reconnect tests.
+   */
+  restartApiServer(downMs?: number): Promise<void>;
 }
 
 export interface StartOptions {
@@ -77,6 +82,9 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
   const dir = await mkdtemp(join(opts.baseDir ?? defaultBaseDir(), 'cbbs-control-plane-'));
   const children: ChildProcess[] = [];
   let stopped = false;
+  let restartApiServer: ControlPlane['restartApiServer'] = async () => {
+    throw new Error('not started');
+  };
 
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -131,42 +139,53 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
     await writeFile(join(dir, 'sa.key'), privateKey, { mode: 0o600 });
 
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = launch(
-      join(binDir, 'kube-apiserver'),
-      [
-        `--etcd-servers=${etcdUrl}`,
-        `--cert-dir=${certDir}`,
-        `--secure-port=${apiPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--allow-privileged=true',
-        '--authorization-mode=RBAC',
-        `--token-auth-file=${join(dir, 'tokens.csv')}`,
-        `--service-account-issuer=${server}/`,
-        `--service-account-key-file=${join(dir, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-        // No controller-manager runs, so the ServiceAccount admission plugin would reject pods.
-        '--disable-admission-plugins=ServiceAccount',
-        '--enable-priority-and-fairness=false',
-        '--v=0',
-      ],
-      join(dir, 'kube-apiserver.log'),
-    );
-    children.push(apiserver);
-    await recordPids(dir, children);
-    await waitFor(
-      `${server}/readyz`,
-      apiserver,
-      join(dir, 'kube-apiserver.log'),
-      opts.startTimeoutMs ?? 60_000,
-    );
+    const apiserverArgs = [
+      `--etcd-servers=${etcdUrl}`,
+      `--cert-dir=${certDir}`,
+      `--secure-port=${apiPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      '--authorization-mode=RBAC',
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      `--service-account-issuer=${server}/`,
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      // No controller-manager runs, so the ServiceAccount admission plugin would reject pods.
+      '--disable-admission-plugins=ServiceAccount',
+      '--enable-priority-and-fairness=false',
+      '--v=0',
+    ];
+    const startApiServer = async (): Promise<ChildProcess> => {
+      const apiserver = launch(
+        join(binDir, 'kube-apiserver'),
+        apiserverArgs,
+        join(dir, 'kube-apiserver.log'),
+      );
+      children.push(apiserver);
+      await recordPids(dir, children);
+      await waitFor(
+        `${server}/readyz`,
+        apiserver,
+        join(dir, 'kube-apiserver.log'),
+        opts.startTimeoutMs ?? 60_000,
+      );
+      return apiserver;
+    };
+    let apiserver = await startApiServer();
+    restartApiServer = async (downMs = 0) => {
+      await terminate(apiserver, 'SIGKILL');
+      children.splice(children.indexOf(apiserver), 1);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      apiserver = await startApiServer();
+    };
 
     // The self-generated serving certificate file carries the certificate and its CA.
     const caFile = join(certDir, 'apiserver.crt');
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(kubeconfigPath, kubeconfig(server, caFile, token), { mode: 0o600 });
-    return { server, token, caFile, kubeconfigPath, dir, etcdUrl, stop, killNow };
+    return { server, token, caFile, kubeconfigPath, dir, etcdUrl, stop, killNow, restartApiServer };
   } catch (err) {
     await stop();
     throw err;
@@ -240,10 +259,10 @@ function tail(file: string): string {
   }
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
+async function terminate(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
+  child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
