@@ -13,4 +13,4 @@ export {
 } from './errors.ts';
 export * from './schemas.ts';
 export type { TaskHistoryQuery } from './tasks.ts';
-export type { CallOptions, HttpMethod, TlsOptions } from './transport.ts';
+export type { AttemptInfo, CallOptions, HttpMethod, TlsOptions } from './transport.ts';

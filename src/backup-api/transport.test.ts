@@ -401,3 +401,25 @@ describe('TLS', () => {
     await expect(without.getConfig()).rejects.toBeInstanceOf(BackupApiError);
   });
 });
+
+describe('attempt observer', () => {
+  it('sees every attempt with its endpoint template and outcome, and cannot break a call', async () => {
+    const s = await server();
+    s.respond([
+      { status: 503, body: { status: 503, msg: 'busy' } },
+      { status: 200, body: [] },
+    ]);
+    const seen: { endpoint: string; outcome: string }[] = [];
+    const c = client([s.url], {
+      onAttempt: (a) => {
+        seen.push({ endpoint: a.endpoint, outcome: a.outcome });
+        throw new Error('observer bug');
+      },
+    });
+    await expect(c.listPlans()).resolves.toEqual([]);
+    expect(seen).toEqual([
+      { endpoint: 'GET /plan', outcome: 'BSVC_UNAVAILABLE' },
+      { endpoint: 'GET /plan', outcome: 'OK' },
+    ]);
+  });
+});

@@ -40,6 +40,17 @@ export interface TransportOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Jitter source in [0, 1). @default Math.random */
   random?: () => number;
+  /** Observes every attempt (metrics); must not throw. */
+  onAttempt?: (attempt: AttemptInfo) => void;
+}
+
+/** One HTTP attempt as {@link TransportOptions.onAttempt} sees it. */
+export interface AttemptInfo {
+  /** Method and path template, e.g. `GET /cluster/self`. */
+  endpoint: string;
+  /** `OK`, or the error code of the failed attempt (e.g. `BSVC_UNAVAILABLE`). */
+  outcome: string;
+  durationMs: number;
 }
 
 /** One API call, described declaratively so retry and failover policy live in one place. */
@@ -131,6 +142,27 @@ export function createTransport(opts: TransportOptions): Transport {
   let preferred = 0;
 
   async function attempt<T>(
+    node: Node,
+    spec: RequestSpec<T>,
+    target: string,
+  ): Promise<{ value: T } | Failure> {
+    if (!opts.onAttempt) return attemptOnce(node, spec, target);
+    const started = performance.now();
+    const result = await attemptOnce(node, spec, target);
+    const failed = 'error' in result ? result.error : undefined;
+    try {
+      opts.onAttempt({
+        endpoint: `${spec.method} ${spec.path}`,
+        outcome: failed ? failed.code : 'OK',
+        durationMs: performance.now() - started,
+      });
+    } catch {
+      // An observer must never break a request.
+    }
+    return result;
+  }
+
+  async function attemptOnce<T>(
     node: Node,
     spec: RequestSpec<T>,
     target: string,

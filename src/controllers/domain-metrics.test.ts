@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { registerDomainMetrics } from './domain-metrics.ts';
+import { registerBackupServiceRequestMetrics, registerDomainMetrics } from './domain-metrics.ts';
 import type { BackupRepositoryResource, BackupRestoreResource, BackupRunResource } from './resources.ts';
 import { createStore } from './runtime/store.ts';
 
@@ -41,5 +41,27 @@ describe('domain metrics', () => {
 
     repositories.delete('prod/broken');
     expect(await registry.metrics()).not.toContain('name="broken"');
+  });
+});
+
+describe('Backup Service request metrics', () => {
+  it('count attempts by service, endpoint and outcome', async () => {
+    const registry = new Registry();
+    const observe = registerBackupServiceRequestMetrics(registry);
+    observe('prod/cb', { endpoint: 'GET /cluster/self', outcome: 'OK', durationMs: 12 });
+    observe('prod/cb', { endpoint: 'GET /cluster/self', outcome: 'OK', durationMs: 8 });
+    observe('prod/cb', {
+      endpoint: 'POST /cluster/self/repository/active/{id}/backup',
+      outcome: 'BSVC_INTERNAL',
+      durationMs: 30,
+    });
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'cbbs_backup_service_requests_total{service="prod/cb",endpoint="GET /cluster/self",outcome="OK"} 2',
+    );
+    expect(text).toContain('outcome="BSVC_INTERNAL"} 1');
+    expect(text).toContain(
+      'cbbs_backup_service_request_duration_seconds_count{service="prod/cb",endpoint="GET /cluster/self"} 2',
+    );
   });
 });

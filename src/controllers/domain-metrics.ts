@@ -1,4 +1,5 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { AttemptInfo } from '../backup-api/index.ts';
 import type { BackupRepositoryResource, BackupRestoreResource, BackupRunResource } from './resources.ts';
 import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
 
@@ -64,4 +65,27 @@ export function registerDomainMetrics(registry: Registry, sources: DomainMetricS
       }
     },
   });
+}
+
+/** Counts and times every HTTP attempt to a Backup Service; returns the observer to hand the clients. */
+export function registerBackupServiceRequestMetrics(
+  registry: Registry,
+): (serviceKey: string, a: AttemptInfo) => void {
+  const requests = new Counter({
+    name: 'cbbs_backup_service_requests_total',
+    help: 'HTTP attempts to a Backup Service by BackupService (namespace/name), endpoint template and outcome (OK or error code).',
+    labelNames: ['service', 'endpoint', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'cbbs_backup_service_request_duration_seconds',
+    help: 'Duration of HTTP attempts to a Backup Service.',
+    labelNames: ['service', 'endpoint'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  return (service, a) => {
+    requests.inc({ service, endpoint: a.endpoint, outcome: a.outcome });
+    duration.observe({ service, endpoint: a.endpoint }, a.durationMs / 1000);
+  };
 }

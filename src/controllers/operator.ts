@@ -19,7 +19,7 @@ import {
   type KindMeta,
 } from '../crds/index.ts';
 import { type ClusterObservations, createClusterObservations } from './cluster-observations.ts';
-import { registerDomainMetrics } from './domain-metrics.ts';
+import { registerBackupServiceRequestMetrics, registerDomainMetrics } from './domain-metrics.ts';
 import {
   planReferences,
   type References,
@@ -283,6 +283,7 @@ export function createOperator(opts: OperatorOptions): Operator {
   const connections = createServiceConnections({
     services: reflectors.services.store,
     secrets: secrets.store,
+    onAttempt: registerBackupServiceRequestMetrics(opts.registry),
   });
   const observations = createClusterObservations();
   const eventsApi = api.makeApiClient(EventsV1Api);

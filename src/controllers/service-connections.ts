@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
-import { type BackupClient, createBackupClient } from '../backup-api/index.ts';
+import { type AttemptInfo, type BackupClient, createBackupClient } from '../backup-api/index.ts';
 import type { BackupServiceResource as BackupService } from './resources.ts';
 import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
 
@@ -38,6 +38,8 @@ export interface ServiceConnectionsOptions {
   timeoutMs?: number;
   /** Replaces the client factory (tests). */
   createClient?: typeof createBackupClient;
+  /** Observes every HTTP attempt to a service (request metrics). */
+  onAttempt?: (serviceKey: string, attempt: AttemptInfo) => void;
 }
 
 /** Clients of every BackupService, shared by all controllers. */
@@ -131,6 +133,7 @@ export function createServiceConnections(opts: ServiceConnectionsOptions): Servi
         auth: settings.auth,
         ...(Object.keys(settings.tls).length > 0 ? { tls: settings.tls } : {}),
         timeoutMs: opts.timeoutMs ?? 10_000,
+        ...(opts.onAttempt ? { onAttempt: (a: AttemptInfo) => opts.onAttempt?.(key, a) } : {}),
       });
       cache.set(key, { fingerprint, client });
       return { client, service, key };
