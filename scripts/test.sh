@@ -16,6 +16,7 @@ check lint npx biome check .
 check typecheck npx tsc -p tsconfig.json --noEmit
 check "generated CRDs are fresh" node src/crds/generate.ts --check
 check "chart CRDs match deploy/crds" bash scripts/sync-chart-crds.sh --check
+check "CRD reference docs are fresh" node src/crds/reference-docs.ts --check
 
 report="$(mktemp -d)/vitest.json"
 echo "== vitest"

@@ -9,6 +9,8 @@ import { type ServiceObservation, serviceStatus } from './status.ts';
 
 /** How often the configuration is re-read when the spec did not change (drift is rare and cheap to fix). */
 const CONFIG_RECHECK_MS = 10 * 60_000;
+/** The shortest poll interval honoured. */
+const MIN_POLL_MS = 1_000;
 /** Retry delay while the service is unreachable, capped by the poll interval. */
 const UNREACHABLE_RETRY_MS = 10_000;
 
@@ -71,13 +73,17 @@ export function createBackupServiceReconciler(deps: ControllerDeps): Reconciler 
       return;
     }
     const generation = obj.metadata.generation ?? 0;
-    const pollMs = (() => {
-      try {
-        return parseDurationMs(obj.spec.pollInterval);
-      } catch {
-        return deps.timings.servicePollIntervalMs;
-      }
-    })();
+    // The schema has no lower bound: never poll in a tight loop, whatever the spec says.
+    const pollMs = Math.max(
+      MIN_POLL_MS,
+      (() => {
+        try {
+          return parseDurationMs(obj.spec.pollInterval);
+        } catch {
+          return deps.timings.servicePollIntervalMs;
+        }
+      })(),
+    );
 
     let obs: ServiceObservation;
     try {
