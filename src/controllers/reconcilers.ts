@@ -1,6 +1,7 @@
+import { createBackupPlanReconciler } from './backup-plan/reconciler.ts';
+import { createBackupRepositoryReconciler } from './backup-repository/reconciler.ts';
 import { createBackupRestoreReconciler } from './backup-restore/reconciler.ts';
 import { createBackupRunReconciler } from './backup-run/reconciler.ts';
-import { createBackupPlanReconciler } from './backup-plan/reconciler.ts';
 import { createBackupServiceReconciler } from './backup-service/reconciler.ts';
 import type { ReconcilerFactories } from './operator.ts';
 
@@ -8,6 +9,7 @@ import type { ReconcilerFactories } from './operator.ts';
 export const allReconcilers: ReconcilerFactories = {
   services: createBackupServiceReconciler,
   plans: createBackupPlanReconciler,
+  repositories: createBackupRepositoryReconciler,
   runs: createBackupRunReconciler,
   restores: createBackupRestoreReconciler,
 };

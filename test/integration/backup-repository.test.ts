@@ -1,0 +1,427 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createBackupPlanReconciler } from '../../src/controllers/backup-plan/reconciler.ts';
+import { createBackupRepositoryReconciler } from '../../src/controllers/backup-repository/reconciler.ts';
+import { createBackupServiceReconciler } from '../../src/controllers/backup-service/reconciler.ts';
+import type { Operator } from '../../src/controllers/operator.ts';
+import { backupPlanKind, backupRepositoryKind, backupServiceKind } from '../../src/crds/index.ts';
+import { startTestEmulator, type TestEmulator } from '../harness/emulator.ts';
+import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
+import {
+  createCredentialsSecret,
+  createResource,
+  getResource,
+  hasCondition,
+  startTestOperator,
+  waitForResource,
+} from '../harness/operator.ts';
+
+const run = promisify(execFile);
+
+interface RepoObject {
+  metadata: { generation?: number; resourceVersion?: string; finalizers?: string[] };
+  status?: {
+    observedGeneration?: number;
+    state?: string;
+    planName?: string;
+    repo?: string;
+    archive?: string;
+    health?: { healthy: boolean };
+    nextRuns?: { taskName: string; type: string; time: string }[];
+    backups?: { count: number; totalSize: number; latestFull?: { name: string } };
+    recentTasks?: { taskName: string; status: string; type: string }[];
+    lastSuccessfulBackupTime?: string;
+    triggers?: {
+      backup?: { token: string; taskName?: string };
+      merge?: { token: string; taskName?: string };
+    };
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+describe('BackupRepository', () => {
+  let kc: KubeConfig;
+  let namespace: string;
+  let env: TestEmulator;
+  let operator: Operator;
+  let custom: CustomObjectsApi;
+
+  const auth = `Basic ${Buffer.from('admin:password').toString('base64')}`;
+  /** Calls the emulator's Backup API directly (behind the operator's back). */
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${env.emulator.url}/api/v1${path}`, {
+      method,
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  };
+  const requests = (method: string, pathPrefix: string, since = 0) =>
+    env.emulator.requestLog.entries({ method, pathPrefix, since });
+
+  const create = (name: string, spec: object) =>
+    createResource(kc, backupRepositoryKind, namespace, name, spec);
+  const patchSpec = (name: string, spec: object) =>
+    custom.patchNamespacedCustomObject(
+      {
+        group: backupRepositoryKind.group,
+        version: backupRepositoryKind.version,
+        namespace,
+        plural: backupRepositoryKind.plural,
+        name,
+        body: { spec },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  const remove = (name: string) =>
+    custom.deleteNamespacedCustomObject({
+      group: backupRepositoryKind.group,
+      version: backupRepositoryKind.version,
+      namespace,
+      plural: backupRepositoryKind.plural,
+      name,
+    });
+  const waitFor = (name: string, predicate: (o: RepoObject) => boolean, timeoutMs = 20_000) =>
+    waitForResource<RepoObject>(kc, backupRepositoryKind, namespace, name, predicate, timeoutMs);
+  const waitReady = (name: string, extra: (o: RepoObject) => boolean = () => true) =>
+    waitFor(name, (o) => hasCondition(o, 'Ready') && extra(o));
+  const waitGone = async (name: string, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        await getResource(kc, backupRepositoryKind, namespace, name);
+      } catch {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${name} still exists`);
+  };
+  const fsRepo = (extra: object = {}) => ({
+    serviceRef: { name: 'cb' },
+    builtInPlan: '_hourly_backups',
+    storage: { filesystem: { path: env.archiveDir } },
+    ...extra,
+  });
+  const condition = (o: RepoObject, type: string) => o.status?.conditions?.find((c) => c.type === type);
+
+  beforeAll(async () => {
+    kc = kubeConfigFrom(inject('kubeconfig'));
+    custom = kc.makeApiClient(CustomObjectsApi);
+    namespace = await createTestNamespace(kc, 'backup-repository');
+    env = await startTestEmulator();
+    await mkdir(env.archiveDir, { recursive: true });
+    operator = await startTestOperator({
+      kc,
+      namespace,
+      reconcilers: {
+        services: createBackupServiceReconciler,
+        plans: createBackupPlanReconciler,
+        repositories: createBackupRepositoryReconciler,
+      },
+    });
+    await createCredentialsSecret(kc, namespace, 'cb-admin');
+    await createResource(kc, backupServiceKind, namespace, 'cb', {
+      endpoints: [env.emulator.url],
+      credentialsSecretRef: { name: 'cb-admin' },
+      pollInterval: '1s',
+    });
+    await waitForResource(kc, backupServiceKind, namespace, 'cb', (o) => hasCondition(o, 'Ready'));
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await env?.close();
+  });
+
+  it('creates the repository and mirrors it (state, plan, next runs, health, backups)', async () => {
+    await create('lifecycle', fsRepo());
+    const ready = await waitReady('lifecycle', (o) => o.status?.backups !== undefined);
+    expect(ready.status).toMatchObject({
+      state: 'Active',
+      planName: '_hourly_backups',
+      archive: env.archiveDir,
+      health: { healthy: true },
+      backups: { count: 0 },
+    });
+    expect(ready.status?.nextRuns?.length).toBeGreaterThan(0);
+    expect(ready.metadata.finalizers).toContain('cbbs.dev/finalizer');
+    expect(hasCondition(ready, 'Synced')).toBe(true);
+    expect(hasCondition(ready, 'Healthy')).toBe(true);
+    const server = await api('GET', '/cluster/self/repository/active/lifecycle');
+    expect(server.status).toBe(200);
+    expect(server.body?.repo).toBe(ready.status?.repo);
+  });
+
+  it('pauses and resumes', async () => {
+    await patchSpec('lifecycle', { state: 'Paused' });
+    const paused = await waitReady('lifecycle', (o) => o.status?.state === 'Paused');
+    expect(paused.status?.nextRuns).toBeUndefined();
+    expect((await api('GET', '/cluster/self/repository/active/lifecycle')).body?.state).toBe('paused');
+    await patchSpec('lifecycle', { state: 'Active' });
+    const active = await waitReady('lifecycle', (o) => o.status?.state === 'Active');
+    expect(active.status?.nextRuns?.length).toBeGreaterThan(0);
+  });
+
+  it('runs a trigger token exactly once, echoes the task and updates the backup summary', async () => {
+    const since = env.emulator.requestLog.lastSeq();
+    await patchSpec('lifecycle', { triggers: { backup: 'b-1', fullBackup: true } });
+    const done = await waitReady(
+      'lifecycle',
+      (o) =>
+        o.status?.triggers?.backup?.token === 'b-1' &&
+        (o.status?.recentTasks ?? []).some((t) => t.taskName === o.status?.triggers?.backup?.taskName),
+    );
+    const taskName = done.status?.triggers?.backup?.taskName;
+    expect(taskName).toMatch(/^BACKUP-/);
+    expect(done.status?.backups?.count).toBe(1);
+    expect(done.status?.backups?.latestFull?.name).toBeTruthy();
+    expect(done.status?.lastSuccessfulBackupTime).toBeTruthy();
+    expect(done.status?.recentTasks?.[0]).toMatchObject({ taskName, status: 'done', type: 'BACKUP' });
+    expect(requests('POST', '/api/v1/cluster/self/repository/active/lifecycle/backup', since)).toHaveLength(
+      1,
+    );
+
+    // Same token with another spec change (new generation): nothing runs again.
+    await patchSpec('lifecycle', { triggers: { backup: 'b-1', fullBackup: false } });
+    await waitReady('lifecycle');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(requests('POST', '/api/v1/cluster/self/repository/active/lifecycle/backup', since)).toHaveLength(
+      1,
+    );
+
+    // A new token runs once more; a merge token runs a merge.
+    await patchSpec('lifecycle', { triggers: { backup: 'b-2', merge: 'm-1' } });
+    const after = await waitReady(
+      'lifecycle',
+      (o) =>
+        o.status?.triggers?.backup?.token === 'b-2' &&
+        o.status?.triggers?.merge?.taskName !== undefined &&
+        (o.status?.recentTasks ?? []).some((t) => t.taskName === o.status?.triggers?.merge?.taskName),
+    );
+    expect(after.status?.triggers?.backup?.taskName).not.toBe(taskName);
+    expect(requests('POST', '/api/v1/cluster/self/repository/active/lifecycle/backup', since)).toHaveLength(
+      2,
+    );
+    expect(requests('POST', '/api/v1/cluster/self/repository/active/lifecycle/merge', since)).toHaveLength(1);
+  });
+
+  it('reports drift with driftPolicy Report and corrects it with Enforce', async () => {
+    await patchSpec('lifecycle', { driftPolicy: 'Report' });
+    await waitReady('lifecycle');
+    expect((await api('POST', '/cluster/self/repository/active/lifecycle/pause', {})).status).toBe(200);
+    const drifted = await waitFor('lifecycle', (o) => hasCondition(o, 'Synced', 'False'));
+    expect(condition(drifted, 'Synced')?.reason).toBe('Drifted');
+    expect(condition(drifted, 'Synced')?.message).toContain('state');
+    expect(hasCondition(drifted, 'Ready')).toBe(true);
+    expect((await api('GET', '/cluster/self/repository/active/lifecycle')).body?.state).toBe('paused');
+
+    await patchSpec('lifecycle', { driftPolicy: 'Enforce' });
+    await waitReady('lifecycle', (o) => o.status?.state === 'Active' && hasCondition(o, 'Synced'));
+    // Behind the back again, with Enforce: resumed without any spec change.
+    const since = env.emulator.requestLog.lastSeq();
+    await api('POST', '/cluster/self/repository/active/lifecycle/pause', {});
+    const deadline = Date.now() + 10_000;
+    while (
+      Date.now() < deadline &&
+      requests('POST', '/api/v1/cluster/self/repository/active/lifecycle/resume', since).length === 0
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(requests('POST', '/api/v1/cluster/self/repository/active/lifecycle/resume', since)).toHaveLength(
+      1,
+    );
+    await waitReady('lifecycle', (o) => o.status?.state === 'Active');
+  });
+
+  it('archives on spec.state Archived; the CRD refuses to leave Archived; an archive can be imported', async () => {
+    await create('to-archive', fsRepo());
+    const active = await waitReady('to-archive', (o) => o.status?.repo !== undefined);
+    await patchSpec('to-archive', { state: 'Archived' });
+    const archived = await waitReady('to-archive', (o) => o.status?.state === 'Archived');
+    expect(archived.status?.nextRuns).toBeUndefined();
+    expect((await api('GET', '/cluster/self/repository/archived/to-archive')).status).toBe(200);
+    await expect(patchSpec('to-archive', { state: 'Active' })).rejects.toThrow(/Archived is final/);
+
+    await create('imported', {
+      serviceRef: { name: 'cb' },
+      storage: { filesystem: { path: env.archiveDir } },
+      import: { repo: active.status?.repo },
+    });
+    const imported = await waitReady('imported', (o) => o.status?.state === 'Imported');
+    expect(imported.status?.repo).toBe(active.status?.repo);
+    expect((await api('GET', '/cluster/self/repository/imported/imported')).status).toBe(200);
+  });
+
+  it('deletion: Retain keeps, Archive archives, Delete removes (data only with removeData)', async () => {
+    for (const [name, extra] of [
+      ['del-retain', {}],
+      ['del-archive', { deletionPolicy: 'Archive' }],
+      ['del-keep-data', { deletionPolicy: 'Delete' }],
+      ['del-remove-data', { deletionPolicy: 'Delete', removeData: true }],
+    ] as const) {
+      await create(name, fsRepo(extra));
+    }
+    const repos: Record<string, string> = {};
+    for (const name of ['del-retain', 'del-archive', 'del-keep-data', 'del-remove-data']) {
+      const ready = await waitReady(name, (o) => o.status?.repo !== undefined);
+      repos[name] = ready.status?.repo ?? '';
+      expect(existsSync(join(env.archiveDir, repos[name]))).toBe(true);
+      await remove(name);
+    }
+    for (const name of Object.keys(repos)) await waitGone(name);
+
+    expect((await api('GET', '/cluster/self/repository/active/del-retain')).status).toBe(200);
+    expect((await api('GET', '/cluster/self/repository/archived/del-archive')).status).toBe(200);
+    for (const name of ['del-keep-data', 'del-remove-data']) {
+      expect((await api('GET', `/cluster/self/repository/active/${name}`)).status).toBe(404);
+      expect((await api('GET', `/cluster/self/repository/archived/${name}`)).status).toBe(404);
+    }
+    expect(existsSync(join(env.archiveDir, repos['del-keep-data'] ?? 'x'))).toBe(true);
+    expect(existsSync(join(env.archiveDir, repos['del-remove-data'] ?? 'x'))).toBe(false);
+  });
+
+  it('rejects bad input at admission with the CRD messages', async () => {
+    await expect(create('both-plans', fsRepo({ planRef: { name: 'p' } }))).rejects.toThrow(
+      /exactly one of planRef or builtInPlan/,
+    );
+    await expect(
+      create('relative', fsRepo({ storage: { filesystem: { path: 'relative/dir' } } })),
+    ).rejects.toThrow(/path/);
+    await expect(create('remove-data', fsRepo({ removeData: true }))).rejects.toThrow(
+      /removeData needs deletionPolicy Delete/,
+    );
+  });
+
+  it('is Stalled with the server message for an unusable archive location and an unknown bucket', async () => {
+    const file = join(env.archiveDir, 'not-a-directory');
+    await writeFile(file, 'x');
+    await create('bad-location', fsRepo({ storage: { filesystem: { path: file } } }));
+    const stalled = await waitFor('bad-location', (o) => hasCondition(o, 'Stalled'));
+    expect(condition(stalled, 'Stalled')?.reason).toBe('ServerRejected');
+    expect(condition(stalled, 'Stalled')?.message).toContain('could not create repository');
+
+    const since = env.emulator.requestLog.lastSeq();
+    await create('bad-bucket', fsRepo({ bucket: 'no-such-bucket' }));
+    const bucket = await waitFor('bad-bucket', (o) => hasCondition(o, 'Stalled'));
+    expect(condition(bucket, 'Stalled')?.message).toContain('bucket does not exist');
+    // No hot retry: one create request, then silence.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(requests('POST', '/api/v1/cluster/self/repository/active/bad-bucket', since)).toHaveLength(1);
+  });
+
+  it('adopts an existing repository and refuses one with a different archive', async () => {
+    const other = join(env.archiveDir, 'other');
+    await mkdir(other, { recursive: true });
+    expect(
+      (
+        await api('POST', '/cluster/self/repository/active/brownfield', {
+          plan: '_daily_backups',
+          archive: env.archiveDir,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await api('POST', '/cluster/self/repository/active/elsewhere', {
+          plan: '_hourly_backups',
+          archive: other,
+        })
+      ).status,
+    ).toBe(200);
+    const since = env.emulator.requestLog.lastSeq();
+    await create('brownfield', fsRepo({ builtInPlan: '_daily_backups' }));
+    await waitReady('brownfield', (o) => o.status?.planName === '_daily_backups');
+    expect(requests('POST', '/api/v1/cluster/self/repository/active/brownfield', since)).toHaveLength(0);
+
+    await create('elsewhere', fsRepo());
+    const conflict = await waitFor('elsewhere', (o) => hasCondition(o, 'Stalled'));
+    expect(condition(conflict, 'Stalled')?.reason).toBe('AdoptionConflict');
+    expect(condition(conflict, 'Stalled')?.message).toContain('archive');
+  });
+
+  it('changes the plan of an existing repository (pause, change, resume)', async () => {
+    await patchSpec('brownfield', { builtInPlan: '_hourly_backups' });
+    const changed = await waitReady('brownfield', (o) => o.status?.planName === '_hourly_backups');
+    expect(changed.status?.state).toBe('Active');
+    expect((await api('GET', '/cluster/self/repository/active/brownfield')).body?.plan_name).toBe(
+      '_hourly_backups',
+    );
+  });
+
+  it('costs only GET /cluster/self per poll once repositories are Ready, and writes nothing', async () => {
+    const names = ['lifecycle', 'brownfield', 'imported', 'to-archive'];
+    const before: string[] = [];
+    for (const name of names) before.push((await waitReady(name)).metadata.resourceVersion ?? '');
+    await new Promise((r) => setTimeout(r, 1500));
+    const since = env.emulator.requestLog.lastSeq();
+    const rvs: string[] = [];
+    for (const name of names)
+      rvs.push(
+        (await getResource<RepoObject>(kc, backupRepositoryKind, namespace, name)).metadata.resourceVersion ??
+          '',
+      );
+    await new Promise((r) => setTimeout(r, 3500));
+    const entries = env.emulator.requestLog.entries({ since });
+    expect(entries.length).toBeGreaterThanOrEqual(2);
+    expect(
+      entries.filter(
+        (e) =>
+          !(
+            e.method === 'GET' &&
+            e.path.startsWith('/api/v1/cluster/self') &&
+            !e.path.includes('/repository')
+          ),
+      ),
+    ).toEqual([]);
+    for (const [i, name] of names.entries()) {
+      const now = await getResource<RepoObject>(kc, backupRepositoryKind, namespace, name);
+      expect(now.metadata.resourceVersion).toBe(rvs[i]);
+    }
+  });
+
+  it('waits for a planRef BackupPlan to be Ready, then creates the repository with it', async () => {
+    await create('with-plan', {
+      serviceRef: { name: 'cb' },
+      planRef: { name: 'nightly' },
+      storage: { filesystem: { path: env.archiveDir } },
+    });
+    const waiting = await waitFor('with-plan', (o) => hasCondition(o, 'Reconciling'));
+    expect(condition(waiting, 'Reconciling')?.reason).toBe('PlanNotReady');
+    await createResource(kc, backupPlanKind, namespace, 'nightly', {
+      serviceRef: { name: 'cb' },
+      tasks: [
+        {
+          name: 'nightly_full',
+          type: 'BACKUP',
+          fullBackup: true,
+          schedule: { frequency: 1, period: 'DAYS', time: '01:00' },
+        },
+      ],
+    });
+    const ready = await waitReady('with-plan', (o) => o.status?.planName === 'nightly');
+    expect(ready.status?.nextRuns?.map((n) => n.taskName)).toEqual(['nightly_full']);
+  });
+
+  it('works with kubectl wait --for=condition=Ready', async () => {
+    await create('kubectl-wait', fsRepo());
+    const kubectl = join(inject('kubeBinDir'), 'kubectl');
+    const { stdout } = await run(kubectl, [
+      '--kubeconfig',
+      inject('kubeconfig'),
+      '-n',
+      namespace,
+      'wait',
+      '--for=condition=Ready',
+      'backuprepositories.cbbs.dev/kubectl-wait',
+      '--timeout=30s',
+    ]);
+    expect(stdout).toContain('condition met');
+  });
+});
