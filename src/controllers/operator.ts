@@ -178,6 +178,25 @@ export interface Operator {
   readonly deps: ControllerDeps;
 }
 
+interface StatusFacts {
+  metadata?: { generation?: number | undefined; deletionTimestamp?: unknown } | undefined;
+  status?:
+    | { state?: string | undefined; conditions?: readonly { type: string; status: string }[] | undefined }
+    | undefined;
+}
+
+/** Whether an update of an object can change what the objects that reference it do (pure). */
+export function dependentsCare(old: ReadonlyDeep<StatusFacts>, current: ReadonlyDeep<StatusFacts>): boolean {
+  const ready = (o: ReadonlyDeep<StatusFacts>) =>
+    o.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  return (
+    old.metadata?.generation !== current.metadata?.generation ||
+    old.metadata?.deletionTimestamp !== current.metadata?.deletionTimestamp ||
+    ready(old) !== ready(current) ||
+    old.status?.state !== current.status?.state
+  );
+}
+
 /** Name of the object's namespace-local dependency lists that point at `kind`. */
 const REF_FIELD: Partial<Record<KindName, keyof References>> = {
   services: 'services',
@@ -267,10 +286,11 @@ export function createOperator(opts: OperatorOptions): Operator {
   });
   for (const kind of ['services', 'plans', 'repositories'] as const) {
     const field = REF_FIELD[kind]!;
-    // Dependents care about status too (a plan becoming Ready lets its repositories proceed).
+    // Dependents care about the spec and a few status facts (a plan becoming Ready lets its
+    // repositories proceed), not about every status write (repository counts, timestamps).
     reflectors[kind].addHandler((type, key, obj, old) => {
-      if (type === 'update' && old && JSON.stringify(old) === JSON.stringify(obj)) return;
       if (type === 'resync') return;
+      if (type === 'update' && old && !dependentsCare(old, obj)) return;
       enqueueDependents(field, key);
     });
   }
