@@ -1,0 +1,224 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createBackupRepositoryReconciler } from '../../src/controllers/backup-repository/reconciler.ts';
+import { createBackupRestoreReconciler } from '../../src/controllers/backup-restore/reconciler.ts';
+import { createBackupRunReconciler } from '../../src/controllers/backup-run/reconciler.ts';
+import { createBackupServiceReconciler } from '../../src/controllers/backup-service/reconciler.ts';
+import { emulatorHttp, taskPostsByRepository } from '../../src/controllers/one-shot/test-support.ts';
+import type { Operator } from '../../src/controllers/operator.ts';
+import {
+  backupRepositoryKind,
+  backupRestoreKind,
+  backupRunKind,
+  backupServiceKind,
+} from '../../src/crds/index.ts';
+import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
+import {
+  createCredentialsSecret,
+  createResource,
+  getResource,
+  hasCondition,
+  startTestOperator,
+  waitForResource,
+} from '../harness/operator.ts';
+
+interface OneShotObject {
+  metadata: { generation?: number; resourceVersion?: string };
+  status?: {
+    observedGeneration?: number;
+    phase?: string;
+    taskName?: string;
+    backupName?: string;
+    repositoryId?: string;
+    targetCluster?: string;
+    error?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+const terminal = (o: OneShotObject) => o.status?.phase === 'Succeeded' || o.status?.phase === 'Failed';
+const stalled = (o: OneShotObject) => o.status?.conditions?.find((c) => c.type === 'Stalled');
+
+describe('BackupRestore', () => {
+  let kc: KubeConfig;
+  let namespace: string;
+  let dir: string;
+  let emulator: Emulator;
+  let operator: Operator;
+  let emu: ReturnType<typeof emulatorHttp>;
+  let backupName: string;
+
+  beforeAll(async () => {
+    kc = kubeConfigFrom(inject('kubeconfig'));
+    namespace = await createTestNamespace(kc, 'backup-restore');
+    dir = await mkdtemp(join(tmpdir(), 'cbbs-restore-'));
+    emulator = await createEmulator({ dataDir: join(dir, 'data') });
+    emu = emulatorHttp(emulator.url);
+    await createCredentialsSecret(kc, namespace, 'cb-admin');
+    await createResource(kc, backupServiceKind, namespace, 'cb', {
+      endpoints: [emulator.url],
+      credentialsSecretRef: { name: 'cb-admin' },
+      pollInterval: '1s',
+    });
+    operator = await startTestOperator({
+      kc,
+      namespace,
+      reconcilers: {
+        services: createBackupServiceReconciler,
+        repositories: createBackupRepositoryReconciler,
+        runs: createBackupRunReconciler,
+        restores: createBackupRestoreReconciler,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await emulator?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const restore = (name: string, spec: object) =>
+    createResource(kc, backupRestoreKind, namespace, name, spec);
+  const waitTerminal = (kind: typeof backupRunKind, name: string) =>
+    waitForResource<OneShotObject>(kc, kind, namespace, name, terminal, 60_000);
+  const source = (repositoryId: string, extra: object = {}) => ({
+    serviceRef: { name: 'cb' },
+    repositoryId,
+    ...extra,
+  });
+
+  it('backs up, then restores into a new bucket with a mapping and a key filter', async () => {
+    await emu.createBucket('shop');
+    await emu.putDoc('shop', 'order::1', { total: 10 });
+    await emu.putDoc('shop', 'order::2', { total: 20 });
+    await emu.putDoc('shop', 'user::1', { name: 'ann' });
+    await emu.createRepository('main', join(dir, 'archive', 'main'));
+    await createResource(kc, backupRunKind, namespace, 'nightly', {
+      repository: source('main'),
+      type: 'Backup',
+    });
+    const run = await waitTerminal(backupRunKind, 'nightly');
+    expect(run.status?.phase).toBe('Succeeded');
+    backupName = run.status?.backupName ?? '';
+    expect(backupName).not.toBe('');
+
+    await restore('orders', {
+      source: source('main'),
+      start: 'latest',
+      end: 'latest',
+      mappings: [{ from: 'shop', to: 'shop-copy' }],
+      autoCreateBuckets: true,
+      filterKeys: '^order::',
+    });
+    const done = await waitTerminal(backupRestoreKind, 'orders');
+    expect(done.status).toMatchObject({ phase: 'Succeeded', targetCluster: emulator.url });
+    expect(done.status?.taskName).toMatch(/^restore-/i);
+    expect(hasCondition(done, 'Ready')).toBe(true);
+    expect(await emu.docs('shop-copy')).toEqual({
+      '_default._default/order::1': { total: 10 },
+      '_default._default/order::2': { total: 20 },
+    });
+
+    // Re-applying the same manifest is a no-op; a finished restore does not run again.
+    const seq = emulator.requestLog.lastSeq();
+    await new Promise((r) => setTimeout(r, 2_500));
+    const again = await getResource<OneShotObject>(kc, backupRestoreKind, namespace, 'orders');
+    expect(again.metadata.resourceVersion).toBe(done.metadata.resourceVersion);
+    expect(taskPostsByRepository(emulator.requestLog.entries({ since: seq }))).toEqual({});
+    expect(taskPostsByRepository(emulator.requestLog.entries()).main).toBe(2);
+  });
+
+  it('refuses an unknown backup name before sending, naming the available backups', async () => {
+    await restore('unknown-backup', { source: source('main'), start: '2020-01-01T00_00_00Z' });
+    const done = await waitTerminal(backupRestoreKind, 'unknown-backup');
+    expect(done.status?.phase).toBe('Failed');
+    expect(stalled(done)?.reason).toBe('BackupNotFound');
+    expect(stalled(done)?.message).toContain('2020-01-01T00_00_00Z');
+    expect(stalled(done)?.message).toContain(backupName);
+    expect(taskPostsByRepository(emulator.requestLog.entries()).main).toBe(2);
+  });
+
+  it('ends Failed with a hint when the target is unreachable', async () => {
+    await restore('elsewhere', {
+      source: source('main'),
+      target: { address: 'http://127.0.0.1:1', credentialsSecretRef: { name: 'cb-admin' } },
+    });
+    const done = await waitTerminal(backupRestoreKind, 'elsewhere');
+    expect(done.status?.phase).toBe('Failed');
+    expect(done.status?.error).toContain('connection refused');
+    expect(stalled(done)?.message).toContain('http://127.0.0.1:1');
+    expect(stalled(done)?.message).toContain('reachable');
+  });
+
+  it('refuses a repository in another state than the spec says, and restores from it once told', async () => {
+    await emu.createRepository('old', join(dir, 'archive', 'old'));
+    await emu.backupNow('old');
+    await emulator.idle();
+    await emu.archiveRepository('old');
+    await restore('wrong-state', { source: source('old') });
+    const wrong = await waitTerminal(backupRestoreKind, 'wrong-state');
+    expect(wrong.status?.phase).toBe('Failed');
+    expect(stalled(wrong)?.reason).toBe('RepositoryNotActive');
+    expect(stalled(wrong)?.message).toContain('source.state: Archived');
+
+    await restore('from-archive', {
+      source: source('old', { state: 'Archived' }),
+      mappings: [{ from: 'shop', to: 'shop-archived' }],
+      autoCreateBuckets: true,
+    });
+    const done = await waitTerminal(backupRestoreKind, 'from-archive');
+    expect(done.status?.phase).toBe('Succeeded');
+    expect(Object.keys(await emu.docs('shop-archived')).length).toBe(3);
+  });
+
+  it('runs and restores through a BackupRepository (repositoryRef)', async () => {
+    await createResource(kc, backupRepositoryKind, namespace, 'managed', {
+      serviceRef: { name: 'cb' },
+      builtInPlan: '_daily_backups',
+      storage: { filesystem: { path: join(dir, 'archive', 'managed') } },
+    });
+    await createResource(kc, backupRunKind, namespace, 'managed-run', {
+      repository: { repositoryRef: { name: 'managed' } },
+      type: 'Backup',
+    });
+    const run = await waitTerminal(backupRunKind, 'managed-run');
+    expect(run.status).toMatchObject({ phase: 'Succeeded', repositoryId: 'managed' });
+    await restore('managed-restore', {
+      source: { repositoryRef: { name: 'managed' } },
+      end: run.status?.backupName,
+      mappings: [{ from: 'shop', to: 'shop-managed' }],
+      autoCreateBuckets: true,
+    });
+    const done = await waitTerminal(backupRestoreKind, 'managed-restore');
+    expect(done.status?.phase).toBe('Succeeded');
+    expect(Object.keys(await emu.docs('shop-managed')).length).toBe(3);
+  });
+
+  it('ends Failed when the service orphans the task (restart while running)', async () => {
+    emulator.faults.patch({ taskDelayMs: 60_000 });
+    await restore('orphan', {
+      source: source('main'),
+      mappings: [{ from: 'shop', to: 'shop-orphan' }],
+      autoCreateBuckets: true,
+    });
+    await waitForResource<OneShotObject>(
+      kc,
+      backupRestoreKind,
+      namespace,
+      'orphan',
+      (o) => o.status?.phase === 'Running',
+    );
+    const port = emulator.port;
+    await emulator.close();
+    emulator = await createEmulator({ dataDir: join(dir, 'data'), port });
+    const done = await waitTerminal(backupRestoreKind, 'orphan');
+    expect(done.status?.phase).toBe('Failed');
+    expect(done.status?.error).toMatch(/orphaned/);
+    expect(stalled(done)?.reason).toBe('TaskFailed');
+  });
+});

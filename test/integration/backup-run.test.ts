@@ -1,0 +1,229 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createBackupRunReconciler } from '../../src/controllers/backup-run/reconciler.ts';
+import { createBackupServiceReconciler } from '../../src/controllers/backup-service/reconciler.ts';
+import { emulatorHttp, taskPostsByRepository } from '../../src/controllers/one-shot/test-support.ts';
+import type { Operator } from '../../src/controllers/operator.ts';
+import { backupRunKind, backupServiceKind } from '../../src/crds/index.ts';
+import { startTestEmulator, type TestEmulator } from '../harness/emulator.ts';
+import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
+import {
+  createCredentialsSecret,
+  createResource,
+  getResource,
+  hasCondition,
+  startTestOperator,
+  waitForResource,
+} from '../harness/operator.ts';
+
+interface RunObject {
+  metadata: { generation?: number; resourceVersion?: string };
+  status?: {
+    observedGeneration?: number;
+    phase?: string;
+    taskName?: string;
+    backupName?: string;
+    repositoryId?: string;
+    error?: string;
+    progress?: number;
+    startTime?: string;
+    completionTime?: string;
+    intent?: { token: string; sentAt: string };
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+const terminal = (o: RunObject) => o.status?.phase === 'Succeeded' || o.status?.phase === 'Failed';
+const stalled = (o: RunObject) => o.status?.conditions?.find((c) => c.type === 'Stalled');
+
+describe('BackupRun', () => {
+  let kc: KubeConfig;
+  let namespace: string;
+  let env: TestEmulator;
+  let operator: Operator;
+  let emu: ReturnType<typeof emulatorHttp>;
+
+  beforeAll(async () => {
+    kc = kubeConfigFrom(inject('kubeconfig'));
+    namespace = await createTestNamespace(kc, 'backup-run');
+    env = await startTestEmulator();
+    emu = emulatorHttp(env.emulator.url);
+    await emu.createBucket('app');
+    await emu.putDoc('app', 'user::1', { name: 'one' });
+    await createCredentialsSecret(kc, namespace, 'cb-admin');
+    await createResource(kc, backupServiceKind, namespace, 'cb', {
+      endpoints: [env.emulator.url],
+      credentialsSecretRef: { name: 'cb-admin' },
+      pollInterval: '1s',
+    });
+    operator = await startTestOperator({
+      kc,
+      namespace,
+      reconcilers: { services: createBackupServiceReconciler, runs: createBackupRunReconciler },
+    });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await env?.close();
+  });
+
+  const run = (name: string, repositoryId: string, extra: object = { type: 'Backup' }) =>
+    createResource(kc, backupRunKind, namespace, name, {
+      repository: { serviceRef: { name: 'cb' }, repositoryId },
+      ...extra,
+    });
+  const waitTerminal = (name: string) =>
+    waitForResource<RunObject>(kc, backupRunKind, namespace, name, terminal, 60_000);
+
+  it('takes one backup, records the backup name, is Ready, and then stays idle', async () => {
+    await emu.createRepository('r1', `${env.archiveDir}/r1`);
+    await run('full', 'r1', { type: 'Backup', backup: { full: true } });
+    const done = await waitTerminal('full');
+    expect(done.status).toMatchObject({ phase: 'Succeeded', repositoryId: 'r1', progress: 100 });
+    expect(done.status?.taskName).toMatch(/^BACKUP-/);
+    expect(await emu.info('active', 'r1')).toEqual([done.status?.backupName]);
+    expect(hasCondition(done, 'Ready')).toBe(true);
+    expect(done.status?.startTime).toBeDefined();
+    expect(done.status?.completionTime).toBeDefined();
+
+    // Idle: no writes to the object, no task-related Backup Service requests from the operator.
+    const seq = env.emulator.requestLog.lastSeq();
+    await new Promise((r) => setTimeout(r, 3_000));
+    const after = await getResource<RunObject>(kc, backupRunKind, namespace, 'full');
+    expect(after.metadata.resourceVersion).toBe(done.metadata.resourceVersion);
+    const requests = env.emulator.requestLog.entries({ since: seq });
+    expect(
+      requests.filter(
+        (e) => !e.path.startsWith('/api/v1/cluster/self?') && e.path !== '/api/v1/cluster/self',
+      ),
+    ).toEqual([]);
+    expect(taskPostsByRepository(env.emulator.requestLog.entries())).toEqual({ r1: 1 });
+  });
+
+  it('merges by backup names into one backup', async () => {
+    await emu.createRepository('r2', `${env.archiveDir}/r2`);
+    await run('b1', 'r2');
+    await waitTerminal('b1');
+    await emu.putDoc('app', 'user::2', { name: 'two' });
+    await run('b2', 'r2');
+    await waitTerminal('b2');
+    const [first, second] = await emu.info('active', 'r2');
+    await run('merge', 'r2', { type: 'Merge', merge: { start: first, end: second } });
+    const done = await waitTerminal('merge');
+    expect(done.status?.phase).toBe('Succeeded');
+    expect(done.status?.taskName).toMatch(/^MERGE-/);
+    expect(await emu.info('active', 'r2')).toEqual([done.status?.backupName]);
+  });
+
+  it('ends Failed with the service error when the task fails', async () => {
+    await emu.createRepository('r3', `${env.archiveDir}/r3`);
+    env.emulator.faults.patch({ taskFailures: [{ repository: 'r3', error: 'disk full' }] });
+    await run('failing', 'r3');
+    const done = await waitTerminal('failing');
+    expect(done.status).toMatchObject({ phase: 'Failed', error: 'disk full' });
+    expect(stalled(done)).toMatchObject({ status: 'True', reason: 'TaskFailed' });
+    expect(stalled(done)?.message).toContain('disk full');
+  });
+
+  it('refuses clearly: archived repository, unknown merge backup, missing repository', async () => {
+    await emu.createRepository('r4', `${env.archiveDir}/r4`);
+    await emu.archiveRepository('r4');
+    await run('on-archived', 'r4');
+    const archived = await waitTerminal('on-archived');
+    expect(archived.status?.phase).toBe('Failed');
+    expect(stalled(archived)?.reason).toBe('RepositoryNotActive');
+    expect(stalled(archived)?.message).toContain('archived');
+
+    await emu.createRepository('r5', `${env.archiveDir}/r5`);
+    await run('bad-merge', 'r5', {
+      type: 'Merge',
+      merge: { start: '2020-01-01T00_00_00Z', end: '2020-01-02T00_00_00Z' },
+    });
+    const badMerge = await waitTerminal('bad-merge');
+    expect(stalled(badMerge)?.reason).toBe('BackupNotFound');
+    expect(stalled(badMerge)?.message).toContain('2020-01-01T00_00_00Z');
+
+    await run('nowhere', 'does-not-exist');
+    const nowhere = await waitForResource<RunObject>(kc, backupRunKind, namespace, 'nowhere', (o) =>
+      hasCondition(o, 'Stalled'),
+    );
+    expect(nowhere.status?.phase).toBe('Pending');
+    expect(stalled(nowhere)?.reason).toBe('RepositoryNotFound');
+    expect(nowhere.status?.intent).toBeUndefined();
+    const posts = taskPostsByRepository(env.emulator.requestLog.entries());
+    expect(posts.r4 ?? 0).toBe(0);
+    expect(posts.r5 ?? 0).toBe(0);
+  });
+
+  it('does not resend when the outcome is unknown, until a retry token allows one request', async () => {
+    await run('ambiguous', 'amb');
+    await waitForResource<RunObject>(kc, backupRunKind, namespace, 'ambiguous', (o) =>
+      hasCondition(o, 'Stalled'),
+    );
+    // As if an operator had recorded its intent and died: then two backups appear that could be it.
+    await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObjectStatus(
+      {
+        group: backupRunKind.group,
+        version: backupRunKind.version,
+        plural: backupRunKind.plural,
+        namespace,
+        name: 'ambiguous',
+        body: { status: { intent: { token: 'lost', sentAt: new Date().toISOString() } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await emu.createRepository('amb', `${env.archiveDir}/amb`);
+    const first = await emu.backupNow('amb');
+    await env.emulator.idle();
+    const second = await emu.backupNow('amb');
+    const unknown = await waitForResource<RunObject>(
+      kc,
+      backupRunKind,
+      namespace,
+      'ambiguous',
+      (o) => stalled(o)?.reason === 'TriggerOutcomeUnknown',
+      60_000,
+    );
+    expect(unknown.status?.phase).toBe('Pending');
+    expect(stalled(unknown)?.message).toContain(first);
+    expect(stalled(unknown)?.message).toContain(second);
+    expect(stalled(unknown)?.message).toContain('cbbs.dev/retry-token');
+    expect(taskPostsByRepository(env.emulator.requestLog.entries()).amb).toBe(2);
+
+    await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+      {
+        group: backupRunKind.group,
+        version: backupRunKind.version,
+        plural: backupRunKind.plural,
+        namespace,
+        name: 'ambiguous',
+        body: { metadata: { annotations: { 'cbbs.dev/retry-token': 'once' } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const done = await waitTerminal('ambiguous');
+    expect(done.status?.phase).toBe('Succeeded');
+    expect([first, second]).not.toContain(done.status?.taskName);
+    expect(taskPostsByRepository(env.emulator.requestLog.entries()).amb).toBe(3);
+  }, 90_000);
+
+  it('works with kubectl wait --for=condition=Ready', async () => {
+    await emu.createRepository('r6', `${env.archiveDir}/r6`);
+    await run('waited', 'r6');
+    const kubectl = `${inject('kubeBinDir')}/kubectl`;
+    const { stdout } = await promisify(execFile)(kubectl, [
+      '--kubeconfig',
+      inject('kubeconfig'),
+      '-n',
+      namespace,
+      'wait',
+      '--for=condition=Ready',
+      'backuprun/waited',
+      '--timeout=60s',
+    ]);
+    expect(stdout).toContain('condition met');
+  });
+});
