@@ -321,6 +321,11 @@ export function createOperator(opts: OperatorOptions): Operator {
         queues.repositories.add(`${namespace}/${repo.metadata.name}`);
       }
     }
+    // A plan the server refused to change or delete while a repository used it can proceed once
+    // the repositories change; the plan reconciler reads the same observation, so this is free.
+    for (const plan of reflectors.plans.store.list(namespace)) {
+      if (plan.spec.serviceRef.name === serviceName) queues.plans.add(`${namespace}/${plan.metadata.name}`);
+    }
     for (const kind of ['runs', 'restores'] as const) {
       for (const obj of reflectors[kind].store.list(namespace)) {
         const source =

@@ -37,7 +37,12 @@ export async function startTestOperator(opts: TestOperatorOptions): Promise<Oper
     },
     ...(opts.leaderElection ? { leaderElection: opts.leaderElection } : {}),
     identity: opts.identity ?? `test-${opts.namespace}`,
-    log: pino({ level: opts.logLevel ?? process.env.CBBS_TEST_LOG_LEVEL ?? 'silent' }),
+    log: pino(
+      { level: opts.logLevel ?? process.env.CBBS_TEST_LOG_LEVEL ?? 'silent' },
+      process.env.CBBS_TEST_LOG_FILE
+        ? pino.destination({ dest: process.env.CBBS_TEST_LOG_FILE, sync: true })
+        : undefined,
+    ),
     registry: new Registry(),
   });
   await operator.start();

@@ -119,11 +119,17 @@ export function createBackupPlanReconciler(deps: ControllerDeps): Reconciler {
       return;
     }
     const service = deps.kinds.services.store.get(serviceKeyOf(obj)) as BackupServiceResource | undefined;
+    // Anything here changing lets a reconcile through the poll gate before the next poll: the
+    // repositories using the plan come from the shared observations (a plan refused while in use
+    // proceeds as soon as the service's poll shows it free), at no request cost.
     const fingerprint = [
       obj.metadata.generation ?? 0,
       service?.metadata.resourceVersion ?? '-',
       isDeleting(obj),
       hasFinalizer(obj, FINALIZER),
+      usersIn(deps.observations.get(serviceKeyOf(obj))?.info, obj.spec.planName ?? obj.metadata.name).join(
+        ',',
+      ),
     ].join('|');
     const now = deps.clock.now();
     const wait = gate.remaining(req.key, fingerprint, now);
