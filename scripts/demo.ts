@@ -162,7 +162,16 @@ async function waitFor(
   condition: string,
   timeout = '120s',
 ): Promise<void> {
-  await kubectl(bin, kubeconfig, '-n', NAMESPACE, 'wait', `--for=${condition}`, `--timeout=${timeout}`, what);
+  await kubectl(
+    bin,
+    kubeconfig,
+    '-n',
+    NAMESPACE,
+    'wait',
+    `--for=${condition}`,
+    `--timeout=${timeout}`,
+    ...what.split(' '),
+  );
 }
 
 async function main(): Promise<void> {

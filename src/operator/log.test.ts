@@ -55,3 +55,33 @@ describe('createLogger', () => {
     });
   });
 });
+
+describe('error serialization', () => {
+  it('keeps an API error to its code and Status message, without body or headers', () => {
+    const { lines, log } = capture();
+    const err = Object.assign(new Error('HTTP-Code: 429 Body: {...} Headers: {...}'), {
+      name: 'ApiException',
+      code: 429,
+      body: JSON.stringify({
+        kind: 'Status',
+        reason: 'TooManyRequests',
+        message: 'storage is (re)initializing',
+      }),
+      headers: { 'audit-id': 'x' },
+    });
+    log.warn({ err }, 'list failed');
+    expect(lines[0]?.err).toEqual({
+      type: 'ApiException',
+      code: 429,
+      reason: 'TooManyRequests',
+      message: 'storage is (re)initializing',
+    });
+  });
+
+  it('keeps ordinary errors with their stack', () => {
+    const { lines, log } = capture();
+    log.error({ err: new TypeError('boom') }, 'failed');
+    expect(lines[0]?.err).toMatchObject({ type: 'TypeError', message: 'boom' });
+    expect(JSON.stringify(lines[0])).toContain('TypeError: boom');
+  });
+});
