@@ -249,7 +249,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${bold('$ kubectl get cbbs -n cbbs-demo')}\n`);
   process.stdout.write(await kubectl(bin, plane.kubeconfigPath, 'get', 'cbbs', '-n', NAMESPACE));
   process.stdout.write(
-    `\n${bold(`$ kubectl get ${run.toLowerCase()} -n cbbs-demo -o jsonpath='{.status}'`)}\n`,
+    `\n${bold(`$ kubectl get ${run.toLowerCase()} -n cbbs-demo -o jsonpath='{.status.backupName}'`)}\n`,
   );
   process.stdout.write(
     `${await kubectl(bin, plane.kubeconfigPath, 'get', run, '-n', NAMESPACE, '-o', 'jsonpath={.status.backupName}')}\n\n`,

@@ -300,6 +300,12 @@ export function createOperator(opts: OperatorOptions): Operator {
     runs: reflectors.runs.store,
     restores: reflectors.restores.store,
   });
+  // A run that finishes adds a backup: its repository refreshes its backup summary.
+  reflectors.runs.addHandler((type, _key, obj, old) => {
+    if (type !== 'update' || !old || old.status?.phase === obj.status?.phase) return;
+    const ref = obj.spec.repository.repositoryRef;
+    if (ref) queues.repositories.add(`${obj.metadata.namespace ?? ''}/${ref.name}`);
+  });
   const connections = createServiceConnections({
     services: reflectors.services.store,
     secrets: secrets.store,

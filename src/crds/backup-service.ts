@@ -78,6 +78,14 @@ export const BackupServiceSpecSchema = z
       'of a Couchbase user with the Full Admin or Backup Full Admin role',
     ),
     tls: tlsSchema.optional(),
+    clusterAddress: z
+      .string()
+      .max(2048)
+      .regex(/^https?:\/\/[^\s/?#]+$/)
+      .optional()
+      .describe(
+        'Cluster-manager address of this Couchbase cluster (e.g. http://cb:8091), the default target of BackupRestores. Default: derived from the first endpoint (port 8097 → 8091, 18097 → 18091, a /_p/backup URL → its origin).',
+      ),
     config: configSchema.optional(),
     pollInterval: z
       .string()

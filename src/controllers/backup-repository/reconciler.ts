@@ -272,6 +272,23 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
     return fields;
   };
 
+  /** Task names of the finished BackupRuns on this repository (cache only, no request). */
+  const finishedRunsOn = (obj: Repo, id: string): string => {
+    const namespace = obj.metadata.namespace ?? '';
+    return deps.kinds.runs.store
+      .list(namespace)
+      .filter((run) => {
+        const r = run.spec.repository;
+        const onThis = r.repositoryRef
+          ? r.repositoryRef.name === obj.metadata.name
+          : r.serviceRef?.name === obj.spec.serviceRef.name && r.repositoryId === id;
+        return onThis && (run.status?.phase === 'Succeeded' || run.status?.phase === 'Failed');
+      })
+      .map((run) => run.status?.taskName ?? run.metadata.name)
+      .sort()
+      .join(',');
+  };
+
   const perform = async (
     client: BackupClient,
     obj: Repo,
@@ -542,6 +559,9 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
         }
         try {
           await perform(client, obj, id, action, observed, signal);
+          // A fresh poll of the service now (one request) rather than at its next interval, so the
+          // objects that follow this repository (runs, restores, plans) see the change at once.
+          deps.kinds.services.enqueue(`${obj.metadata.namespace ?? ''}/${obj.spec.serviceRef.name}`);
         } catch (err) {
           if (
             action.kind === 'create' &&
@@ -689,7 +709,8 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
       let fetched: { history: TaskRun[]; info: RepositoryInfo } | undefined;
       let fetchFailed = false;
       if (observed) {
-        const fingerprint = repositoryFingerprint(observed);
+        // Runs finishing on this repository add backups that a poll may never show running.
+        const fingerprint = `${repositoryFingerprint(observed)}|${finishedRunsOn(obj, id)}`;
         if (forceFetch || memo.fingerprint !== fingerprint || memo.generation !== generation) {
           try {
             const [history, info] = await Promise.all([

@@ -22,12 +22,14 @@ const restoreKind: OneShotKind<BackupRestoreResource> = {
     const namespace = obj.metadata.namespace ?? '';
     const spec = obj.spec;
     const endpoint = service.spec.endpoints[0] ?? '';
-    const address = spec.target ? spec.target.address : clusterManagerAddress(endpoint);
+    const address = spec.target
+      ? spec.target.address
+      : (service.spec.clusterAddress ?? clusterManagerAddress(endpoint));
     if (!address) {
       return {
         kind: 'refuse',
         reason: ONE_SHOT_REASONS.targetInvalid,
-        message: `Cannot derive the cluster-manager address from endpoint ${endpoint} of BackupService ${service.metadata.name}; set spec.target.address in a new BackupRestore.`,
+        message: `Cannot derive the cluster-manager address from endpoint ${endpoint} of BackupService ${service.metadata.name}; set spec.clusterAddress on the BackupService or spec.target.address in a new BackupRestore.`,
       };
     }
     const ref = spec.target ? spec.target.credentialsSecretRef : service.spec.credentialsSecretRef;
