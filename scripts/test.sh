@@ -7,23 +7,29 @@ cd "$root"
 . scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
 failed_checks=0
+passed_checks=0
 check() { # <name> <command...>
   local name="$1"; shift
   echo "== $name"
-  if ! "$@"; then echo "!! check failed: $name"; failed_checks=$((failed_checks + 1)); fi
+  if "$@"; then passed_checks=$((passed_checks + 1)); else echo "!! check failed: $name"; failed_checks=$((failed_checks + 1)); fi
 }
 check lint npx biome check .
 check typecheck npx tsc -p tsconfig.json --noEmit
 check "generated CRDs are fresh" node src/crds/generate.ts --check
 check "chart CRDs match deploy/crds" bash scripts/sync-chart-crds.sh --check
 check "CRD reference docs are fresh" node src/crds/reference-docs.ts --check
+check "production build (what the image runs)" bash scripts/check-production-build.sh
 
 report="$(mktemp -d)/vitest.json"
 echo "== vitest"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 vitest_rc=$?
 
-# vitest's own summary is not what CI reads; derive the closing line from its JSON report.
+# The README's demo command, end to end (it starts its own API server and emulator).
+check "demo runs end to end" node scripts/demo.ts
+
+# vitest's own summary is not what CI reads; derive the closing line from its JSON report, and
+# count each static check as one more test.
 read -r passed failed < <(node -e '
   try {
     const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
@@ -32,6 +38,7 @@ read -r passed failed < <(node -e '
   } catch { console.log(0, 1); }
 ' "$report")
 failed=$((failed + failed_checks))
+passed=$((passed + passed_checks))
 if [ "$vitest_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ]
