@@ -1,13 +1,15 @@
 import { z } from 'zod';
+import { withRules } from './cel.ts';
 import { basicAuthSecretRef, countSchema, objectNameSchema, secretKey, statusBase } from './common.ts';
+import { DURATION_PATTERN, parseDurationMs } from './duration.ts';
 import { ageColumn, type KindDefinition, kindMeta, readyColumn, resourceSchema } from './kind.ts';
 
 /** Names of the BackupService kind. */
 export const backupServiceKind = kindMeta('BackupService', 'backupservices', ['cbsvc']);
 
 const ENDPOINT_PATTERN = '^https?://[^\\s/?#]+(/[^\\s?#]*)?$';
-// Go-style durations as metav1.Duration accepts them, limited to units that make sense for polling.
-export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+
+export { DURATION_PATTERN } from './duration.ts';
 
 const tlsSchema = z
   .object({
@@ -70,7 +72,8 @@ export const BackupServiceSpecSchema = z
       .array(z.string().min(1).max(2048).regex(new RegExp(ENDPOINT_PATTERN)).describe('Base URL.'))
       .min(1)
       .max(16)
-      .meta({ 'x-kubernetes-list-type': 'set' })
+      // atomic, not set: the order is the failover order, which a set does not preserve.
+      .meta({ 'x-kubernetes-list-type': 'atomic' })
       .describe(
         'Base URLs of the Backup Service, tried in order: the service port (http://cb:8097, https://cb:18097) or the cluster-manager proxy (http://cb:8091/_p/backup). Without the /api/v1 suffix.',
       ),
@@ -87,10 +90,14 @@ export const BackupServiceSpecSchema = z
         'Cluster-manager address of this Couchbase cluster (e.g. http://cb:8091), the default target of BackupRestores. Default: derived from the first endpoint (port 8097 → 8091, 18097 → 18091, a /_p/backup URL → its origin).',
       ),
     config: configSchema.optional(),
-    pollInterval: z
-      .string()
-      .max(32)
-      .regex(new RegExp(DURATION_PATTERN))
+    pollInterval: withRules(z.string().max(32).regex(new RegExp(DURATION_PATTERN)), [
+      {
+        rule: "duration(self) >= duration('1s')",
+        message: 'pollInterval must be at least 1s',
+        // A malformed value is the pattern's to report; this rule judges well-formed ones only.
+        check: (v: string) => !new RegExp(DURATION_PATTERN).test(v) || parseDurationMs(v) >= 1_000,
+      },
+    ])
       .default('30s')
       .describe(
         'How often the operator reads the cluster state of this Backup Service (Go duration, e.g. 30s, 2m). Running one-shot tasks are polled faster.',

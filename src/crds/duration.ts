@@ -1,4 +1,5 @@
-import { DURATION_PATTERN } from './backup-service.ts';
+// Go-style durations as metav1.Duration accepts them, limited to units that make sense for polling.
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 

@@ -53,6 +53,7 @@ describe('BackupService spec', () => {
     { name: 'no credentials', spec: { endpoints: ['http://cb:8097'] }, ok: false },
     { name: 'bad poll interval', spec: { ...good, pollInterval: '30' }, ok: false },
     { name: 'poll interval 1m30s', spec: { ...good, pollInterval: '1m30s' }, ok: true },
+    { name: 'poll interval below 1s', spec: { ...good, pollInterval: '500ms' }, ok: false },
   ]);
 
   it('applies defaults', () => {

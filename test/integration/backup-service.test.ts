@@ -128,4 +128,17 @@ describe('BackupService', () => {
       hasCondition(o, 'Ready'),
     );
   });
+
+  it('is rejected at admission with a poll interval below 1s, naming the rule', async () => {
+    const err = await createResource(kc, backupServiceKind, namespace, 'too-eager', {
+      endpoints: [env.emulator.url],
+      credentialsSecretRef: { name: 'cb-admin' },
+      pollInterval: '500ms',
+    }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: number; body?: string },
+    );
+    expect(err?.code).toBe(422);
+    expect(err?.body).toContain('pollInterval must be at least 1s');
+  });
 });
