@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PERIODS, TASK_TYPES } from '../backup-api/schemas.ts';
 import { immutableField, immutableRequiredField, withRules } from './cel.ts';
 import {
   driftPolicySchema,
@@ -15,22 +16,9 @@ import { ageColumn, type KindDefinition, kindMeta, readyColumn, resourceSchema }
 /** Names of the BackupPlan kind. */
 export const backupPlanKind = kindMeta('BackupPlan', 'backupplans', ['cbplan']);
 
-/** Task types of a plan (PRUNE needs Couchbase 8.0). */
-export const TASK_TYPES = ['BACKUP', 'MERGE', 'PRUNE'] as const;
-/** Schedule periods (reference §2.1). */
-export const PERIODS = [
-  'MINUTES',
-  'HOURS',
-  'DAYS',
-  'WEEKS',
-  'MONDAY',
-  'TUESDAY',
-  'WEDNESDAY',
-  'THURSDAY',
-  'FRIDAY',
-  'SATURDAY',
-  'SUNDAY',
-] as const;
+// The plan vocabulary is the Backup Service's own (reference §2.1): one list for client and CRD.
+export { PERIODS, TASK_TYPES } from '../backup-api/schemas.ts';
+
 /** `Retain` keeps the server plan when the object goes; `Delete` removes it. */
 export const PLAN_DELETION_POLICIES = ['Retain', 'Delete'] as const;
 

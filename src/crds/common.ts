@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVICES } from '../backup-api/schemas.ts';
 
 /** API group of every kind this operator serves. */
 export const API_GROUP = 'cbbs.dev';
@@ -46,8 +47,8 @@ export const timestampSchema = z.iso.datetime({ offset: true });
 /** Non-negative 64-bit integer (counts, sizes, generations). */
 export const countSchema = z.number().int().nonnegative();
 
-/** Services a plan can back up and a restore can skip (reference §2.1). */
-export const SERVICES = ['data', 'gsi', 'views', 'ft', 'eventing', 'cbas'] as const;
+// Services a plan can back up and a restore can skip: the Backup Service's own list (§2.1).
+export { SERVICES } from '../backup-api/schemas.ts';
 export const serviceNameSchema = z
   .enum(SERVICES)
   .describe(
