@@ -68,8 +68,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
         }
       : {}),
     onLeadershipLost: () => {
-      log.error('leadership lost; exiting so that a restart campaigns again');
-      void shutdown(1);
+      // As controller-runtime does: exit at once (no drain), another replica may lead already.
+      log.fatal('leadership lost; exiting so that a restart campaigns again');
+      log.flush();
+      process.exit(1);
     },
   });
 

@@ -385,9 +385,31 @@ export function createOperator(opts: OperatorOptions): Operator {
   let leading = false;
   let stopped = false;
 
-  const startControllers = () => {
+  /** Resolves once every cache has listed; logs while waiting (e.g. a CRD that is not installed). */
+  const cachesSynced = async (): Promise<void> => {
+    let waited = 0;
+    while (!stopped && !allReflectors.every((r) => r.hasSynced())) {
+      await new Promise((r) => clock.setTimeout(() => r(undefined), 100));
+      waited += 100;
+      if (waited % 30_000 === 0) log.warn({ waitedMs: waited }, 'caches not synced yet; controllers wait');
+    }
+  };
+
+  /**
+   * Starts the controllers once the caches are complete: reconciling from a half-filled cache would
+   * report objects as missing (a Secret not listed yet) and flap Ready on every restart. When
+   * `leadership` aborts, the controllers stop at once, without draining: another replica may be
+   * leading already.
+   */
+  const startControllers = async (leadership?: AbortSignal): Promise<void> => {
+    await cachesSynced();
+    if (stopped || leadership?.aborted) return;
     leading = true;
     for (const c of controllers) c.start();
+    leadership?.addEventListener('abort', () => {
+      leading = false;
+      for (const c of controllers) void c.stop({ drainTimeoutMs: 0 });
+    });
   };
 
   return {
@@ -397,19 +419,24 @@ export function createOperator(opts: OperatorOptions): Operator {
     async start() {
       for (const r of allReflectors) r.start();
       if (!opts.leaderElection) {
-        startControllers();
+        void startControllers();
         return;
       }
       const le = opts.leaderElection;
+      // Lease calls get a short deadline: a renewal hanging on a slow API server must not outlive
+      // the renew deadline, or two replicas could lead at once.
+      const leaseApi = createApiFactory(opts.kc, { requestTimeoutMs: 3_000 }).makeApiClient(
+        CoordinationV1Api,
+      );
       elector = createLeaderElector({
-        client: api.makeApiClient(CoordinationV1Api),
+        client: leaseApi,
         namespace: le.namespace,
         name: le.name,
         identity: le.identity,
         ...(le.leaseDurationMs !== undefined ? { leaseDurationMs: le.leaseDurationMs } : {}),
         ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
         ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
-        onStartedLeading: startControllers,
+        onStartedLeading: (signal) => void startControllers(signal),
         onStoppedLeading: () => {
           const wasLeading = leading;
           leading = false;

@@ -1,4 +1,4 @@
-import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig, V1MicroTime } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Operator } from '../../src/controllers/operator.ts';
 import { backupServiceKind } from '../../src/crds/index.ts';
@@ -87,5 +87,28 @@ describe('two operator replicas', () => {
       .makeApiClient(CoordinationV1Api)
       .readNamespacedLease({ name: 'cbbs-operator', namespace });
     expect(lease.spec?.leaseTransitions).toBeGreaterThanOrEqual(1);
+  });
+
+  it('stop reconciling when the lease is taken over by someone else', async () => {
+    const leader = replicas.find((r) => r.isLeader());
+    expect(leader).toBeTruthy();
+    const leases = kc.makeApiClient(CoordinationV1Api);
+    const lease = await leases.readNamespacedLease({ name: 'cbbs-operator', namespace });
+    const now = new V1MicroTime();
+    await leases.replaceNamespacedLease({
+      name: 'cbbs-operator',
+      namespace,
+      body: {
+        ...lease,
+        spec: {
+          ...lease.spec,
+          holderIdentity: 'intruder',
+          renewTime: now,
+          acquireTime: now,
+          leaseDurationSeconds: 3600,
+        },
+      },
+    });
+    await until(() => !leader!.isLeader());
   });
 });
