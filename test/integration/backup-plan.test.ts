@@ -485,9 +485,9 @@ describe('BackupPlan', () => {
       expect(condition(blocked, 'Ready')?.message).toContain('uses-plan');
       expect(condition(blocked, 'Ready')?.message).toContain('in use by repository');
       expect(blocked.metadata.finalizers).toContain('cbbs.dev/finalizer');
-      // Backoff, not a hot loop: a handful of attempts in 3 s.
-      await sleep(3_000);
-      expect(planRequests('in-use', 'DELETE').length).toBeLessThanOrEqual(4);
+      // Backoff, not a hot loop: a handful of attempts while blocked (and within the deadline).
+      await sleep(1_000);
+      expect(planRequests('in-use', 'DELETE').length).toBeLessThanOrEqual(3);
       expect(await eventReasons('in-use')).toContain('PlanInUse');
 
       const archived = await serverCall('POST', '/cluster/self/repository/active/uses-plan/archive', {
@@ -496,6 +496,22 @@ describe('BackupPlan', () => {
       expect(archived.status).toBe(200);
       await waitGone('in-use', 40_000);
       expect(await serverPlan('in-use')).toBeUndefined();
+    });
+
+    it('gives up after the finalizer timeout while a repository keeps using the plan, leaving the plan on the server', async () => {
+      await createPlan('kept-busy', { deletionPolicy: 'Delete', tasks: [hourly] });
+      await waitPlan('kept-busy', (o) => hasCondition(o, 'Ready'));
+      const res = await serverCall('POST', '/cluster/self/repository/active/keeps-using', {
+        plan: 'kept-busy',
+        archive: env.archiveDir,
+      });
+      expect(res.status).toBe(200);
+      await deletePlan('kept-busy');
+      await waitPlan('kept-busy', (o) => condition(o, 'Ready')?.reason === 'PlanInUse');
+      // Namespace deletion must not hang on a plan the server refuses to delete.
+      await waitGone('kept-busy', 20_000);
+      expect(await serverPlan('kept-busy')).toBeDefined();
+      expect(await eventReasons('kept-busy')).toContain('CleanupAbandoned');
     });
 
     it('is Stalled with PlanInUse when a plan in use cannot be replaced, and retries once it is free', async () => {

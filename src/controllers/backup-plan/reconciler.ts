@@ -315,12 +315,14 @@ export function createBackupPlanReconciler(deps: ControllerDeps): Reconciler {
     }
     if (spec.driftPolicy === 'Report') {
       backoff.forget(key);
-      void deps.events.record(obj, {
-        type: EventType.Warning,
-        reason: PLAN_EVENT_REASONS.driftDetected,
-        action: 'ComparePlan',
-        note: `Plan ${planName} differs from the spec (driftPolicy Report): ${cmp.diff.summary}`,
-      });
+      // An Event when the drift appears or changes, not on every poll while it lasts.
+      if (obj.status?.drift?.summary !== cmp.diff.summary)
+        void deps.events.record(obj, {
+          type: EventType.Warning,
+          reason: PLAN_EVENT_REASONS.driftDetected,
+          action: 'ComparePlan',
+          note: `Plan ${planName} differs from the spec (driftPolicy Report): ${cmp.diff.summary}`,
+        });
       await report(obj, { kind: 'drift', drift: cmp.diff }, now);
       return { requeueAfterMs: pollMs };
     }
@@ -488,12 +490,21 @@ export function createBackupPlanReconciler(deps: ControllerDeps): Reconciler {
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
     const planName = obj.spec.planName ?? obj.metadata.name;
     if (err.code === BACKUP_API_ERROR_CODES.invalid) {
-      // A refusal is the server's answer, not an outage: keep the finalizer (no deadline) and retry
-      // with backoff until the repositories using the plan are gone.
+      // A refusal is the server's answer: keep the finalizer and retry with backoff while the
+      // repositories using the plan may still go away, but never past the finalizer deadline —
+      // deleting a namespace (plan and a Retain repository together) must not hang forever. The
+      // plan then stays on the server, which is what the refusal protects anyway.
       const users = await repositoriesUsing(client, planName, d.ctx.signal);
       const inUse = users.length > 0;
+      if (d.deadlinePassed) {
+        return d.giveUp(
+          inUse
+            ? `the plan is still used by repository ${users.join(', ')}`
+            : `the service refuses: ${errorText(err)}`,
+        );
+      }
       const message = inUse
-        ? `The Backup Service refuses to delete plan ${planName} while repository ${users.join(', ')} uses it: ${errorText(err)}. Archive or delete the repository, or set deletionPolicy: Retain.`
+        ? `The Backup Service refuses to delete plan ${planName} while repository ${users.join(', ')} uses it: ${errorText(err)}. Archive or delete the repository, or set deletionPolicy: Retain; the plan is left on the server ${Math.round(deps.timings.finalizerTimeoutMs / 1000)} s after the deletion request otherwise.`
         : `The Backup Service refused to delete plan ${planName}: ${errorText(err)}`;
       void deps.events.record(obj, {
         type: EventType.Warning,
@@ -510,7 +521,7 @@ export function createBackupPlanReconciler(deps: ControllerDeps): Reconciler {
         },
         d.now,
       );
-      return { requeueAfterMs: backoff.next(key) };
+      return { requeueAfterMs: Math.min(backoff.next(key), d.untilDeadline) };
     }
     if (d.deadlinePassed) return d.giveUp(err.message);
     await report(
