@@ -1,12 +1,23 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  Watch,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBackupRunReconciler } from '../../src/controllers/backup-run/reconciler.ts';
 import { createBackupServiceReconciler } from '../../src/controllers/backup-service/reconciler.ts';
 import { emulatorHttp, taskPostsByRepository } from '../../src/controllers/one-shot/test-support.ts';
 import type { Operator } from '../../src/controllers/operator.ts';
-import { backupRunKind, backupServiceKind } from '../../src/crds/index.ts';
+import {
+  backupRepositoryKind,
+  backupRunKind,
+  backupServiceKind,
+  type KindMeta,
+} from '../../src/crds/index.ts';
 import { startTestEmulator, type TestEmulator } from '../harness/emulator.ts';
 import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
 import {
@@ -35,6 +46,9 @@ interface RunObject {
   };
 }
 
+/** BackupRun reconciler plus the BackupService one (which polls); BackupRepository objects are not reconciled here. */
+const reconcilers = { services: createBackupServiceReconciler, runs: createBackupRunReconciler };
+
 const terminal = (o: RunObject) => o.status?.phase === 'Succeeded' || o.status?.phase === 'Failed';
 const stalled = (o: RunObject) => o.status?.conditions?.find((c) => c.type === 'Stalled');
 
@@ -58,11 +72,7 @@ describe('BackupRun', () => {
       credentialsSecretRef: { name: 'cb-admin' },
       pollInterval: '1s',
     });
-    operator = await startTestOperator({
-      kc,
-      namespace,
-      reconcilers: { services: createBackupServiceReconciler, runs: createBackupRunReconciler },
-    });
+    operator = await startTestOperator({ kc, namespace, reconcilers });
   });
 
   afterAll(async () => {
@@ -77,6 +87,48 @@ describe('BackupRun', () => {
     });
   const waitTerminal = (name: string) =>
     waitForResource<RunObject>(kc, backupRunKind, namespace, name, terminal, 60_000);
+  const objects = () => kc.makeApiClient(CustomObjectsApi);
+  const patchStatus = (meta: KindMeta, name: string, status: object) =>
+    objects().patchNamespacedCustomObjectStatus(
+      { group: meta.group, version: meta.version, plural: meta.plural, namespace, name, body: { status } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  /** A BackupRepository object for an emulator repository (nobody reconciles it in this file). */
+  const repositoryObject = (name: string, repositoryId: string) =>
+    createResource(kc, backupRepositoryKind, namespace, name, {
+      serviceRef: { name: 'cb' },
+      repositoryId,
+      builtInPlan: '_daily_backups',
+      storage: { filesystem: { path: env.archiveDir } },
+    });
+  const deleteRepositoryObject = (name: string) =>
+    objects().deleteNamespacedCustomObject({
+      group: backupRepositoryKind.group,
+      version: backupRepositoryKind.version,
+      plural: backupRepositoryKind.plural,
+      namespace,
+      name,
+    });
+  /** Records the status writes (MODIFIED events) of one BackupRun from now on. */
+  const recordWrites = async (name: string) => {
+    const list = (await objects().listNamespacedCustomObject({
+      group: backupRunKind.group,
+      version: backupRunKind.version,
+      plural: backupRunKind.plural,
+      namespace,
+    })) as { metadata: { resourceVersion: string } };
+    const writes: RunObject[] = [];
+    const watch = await new Watch(kc).watch(
+      `/apis/${backupRunKind.group}/${backupRunKind.version}/namespaces/${namespace}/${backupRunKind.plural}`,
+      { resourceVersion: list.metadata.resourceVersion },
+      (type, obj: RunObject & { metadata: { name: string } }) => {
+        if (type === 'MODIFIED' && obj.metadata.name === name) writes.push(obj);
+      },
+      () => {},
+    );
+    return { writes: () => writes, stop: () => watch.abort() };
+  };
+  const taskPath = (id: string, op: string) => `/api/v1/cluster/self/repository/active/${id}/${op}`;
 
   it('takes one backup, records the backup name, is Ready, and then stays idle', async () => {
     await emu.createRepository('r1', `${env.archiveDir}/r1`);
@@ -209,6 +261,138 @@ describe('BackupRun', () => {
     expect([first, second]).not.toContain(done.status?.taskName);
     expect(taskPostsByRepository(env.emulator.requestLog.entries()).amb).toBe(3);
   }, 90_000);
+
+  it('fails at once, with the service message, when the service refuses the request for good', async () => {
+    await emu.createRepository('r7', `${env.archiveDir}/r7`);
+    env.emulator.faults.patch({
+      rules: [{ method: 'POST', path: taskPath('r7', 'backup'), errorRate: 1, errorStatus: 500 }],
+    });
+    try {
+      await run('refused', 'r7');
+      const done = await waitTerminal('refused');
+      expect(done.status?.phase).toBe('Failed');
+      expect(stalled(done)).toMatchObject({ status: 'True', reason: 'RequestRejected' });
+      expect(stalled(done)?.message).toContain('500 internal server error: injected fault');
+      expect(done.status?.error).toBe('500 internal server error: injected fault');
+      expect(hasCondition(done, 'Ready')).toBe(false);
+      expect(taskPostsByRepository(env.emulator.requestLog.entries()).r7).toBe(1);
+    } finally {
+      env.emulator.faults.patch({ rules: [] });
+    }
+  });
+
+  it('retries a 503 a bounded number of times, one status write per try, then fails', async () => {
+    await emu.createRepository('r8', `${env.archiveDir}/r8`);
+    env.emulator.faults.patch({
+      rules: [{ method: 'POST', path: taskPath('r8', 'backup'), errorRate: 1, errorStatus: 503 }],
+    });
+    const watch = await recordWrites('unavailable');
+    try {
+      await run('unavailable', 'r8');
+      const done = await waitTerminal('unavailable');
+      expect(done.status?.phase).toBe('Failed');
+      expect(stalled(done)?.reason).toBe('RequestRejected');
+      expect(stalled(done)?.message).toContain('after 5 tries');
+      expect(stalled(done)?.message).toContain('503 service unavailable');
+      expect(done.status?.error).toContain('503 service unavailable');
+      expect(taskPostsByRepository(env.emulator.requestLog.entries()).r8).toBe(5);
+      // From the first intent on: one write per try (its intent) plus the final Failed, no withdrawals.
+      await new Promise((r) => setTimeout(r, 500));
+      const writes = watch.writes();
+      const fromFirstIntent = writes.slice(writes.findIndex((o) => o.status?.intent));
+      expect(fromFirstIntent.map((o) => o.status?.phase)).toEqual([...Array(5).fill('Pending'), 'Failed']);
+      expect(new Set(fromFirstIntent.map((o) => o.status?.intent?.token)).size).toBe(5);
+    } finally {
+      watch.stop();
+      env.emulator.faults.patch({ rules: [] });
+    }
+  }, 60_000);
+
+  it('a 503 that passes: the next try starts the backup', async () => {
+    await emu.createRepository('r10', `${env.archiveDir}/r10`);
+    env.emulator.faults.patch({
+      rules: [{ method: 'POST', path: taskPath('r10', 'backup'), errorRate: 1, errorStatus: 503 }],
+    });
+    const since = env.emulator.requestLog.lastSeq();
+    await run('recovers', 'r10');
+    const deadline = Date.now() + 20_000;
+    while (!taskPostsByRepository(env.emulator.requestLog.entries({ since })).r10 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    env.emulator.faults.patch({ rules: [] });
+    const done = await waitTerminal('recovers');
+    expect(done.status?.phase).toBe('Succeeded');
+    expect(taskPostsByRepository(env.emulator.requestLog.entries()).r10).toBe(2);
+  });
+
+  it('follows a running task to the end after its BackupRepository object is deleted, also across a restart', async () => {
+    env.emulator.faults.patch({ taskDelayMs: 8_000 });
+    try {
+      for (const id of ['orphan-a', 'orphan-b']) {
+        await emu.createRepository(id, `${env.archiveDir}/${id}`);
+        await repositoryObject(`repo-${id}`, id);
+        await createResource(kc, backupRunKind, namespace, id, {
+          repository: { repositoryRef: { name: `repo-${id}` } },
+          type: 'Backup',
+        });
+      }
+      for (const id of ['orphan-a', 'orphan-b']) {
+        await waitForResource<RunObject>(
+          kc,
+          backupRunKind,
+          namespace,
+          id,
+          (o) => o.status?.phase === 'Running',
+        );
+      }
+      // Same process: the repository it resolved before.
+      await deleteRepositoryObject('repo-orphan-a');
+      // A new process: from the last poll of the BackupServices, by status.repositoryId.
+      await operator.stop();
+      await deleteRepositoryObject('repo-orphan-b');
+      operator = await startTestOperator({ kc, namespace, reconcilers });
+      for (const id of ['orphan-a', 'orphan-b']) {
+        const done = await waitTerminal(id);
+        expect(done.status).toMatchObject({ phase: 'Succeeded', repositoryId: id });
+        expect(done.status?.backupName).toBeDefined();
+      }
+    } finally {
+      env.emulator.faults.patch({ taskDelayMs: 0 });
+    }
+  }, 60_000);
+
+  it('never adopts a task that a BackupRepository trigger token started', async () => {
+    await emu.createRepository('adp', `${env.archiveDir}/adp`);
+    const triggered = await emu.backupNow('adp');
+    await env.emulator.idle();
+    const ours = await emu.backupNow('adp');
+    await env.emulator.idle();
+    // The trigger token's echo claims the first backup.
+    await repositoryObject('echoer', 'echoer');
+    await patchStatus(backupRepositoryKind, 'echoer', {
+      triggers: { backup: { token: 't1', taskName: triggered, time: new Date().toISOString() } },
+    });
+    // A run that recorded its intent and died before recording the task name (its repository object
+    // does not exist yet, so nothing is sent meanwhile).
+    await createResource(kc, backupRunKind, namespace, 'adopter', {
+      repository: { repositoryRef: { name: 'repo-adp' } },
+      type: 'Backup',
+    });
+    await waitForResource<RunObject>(
+      kc,
+      backupRunKind,
+      namespace,
+      'adopter',
+      (o) => o.status?.phase === 'Pending',
+    );
+    await patchStatus(backupRunKind, 'adopter', {
+      intent: { token: 'lost', sentAt: new Date(Date.now() - 5_000).toISOString() },
+    });
+    await repositoryObject('repo-adp', 'adp');
+    const done = await waitTerminal('adopter');
+    expect(done.status).toMatchObject({ phase: 'Succeeded', taskName: ours });
+    expect(taskPostsByRepository(env.emulator.requestLog.entries()).adp).toBe(2);
+  });
 
   it('works with kubectl wait --for=condition=Ready', async () => {
     await emu.createRepository('r6', `${env.archiveDir}/r6`);

@@ -7,11 +7,18 @@ import { normalizeClusterAddress } from './cluster-address.ts';
  */
 export const CLOCK_SKEW_MARGIN_MS = 60_000;
 /**
- * How long after an intent a request may still reach the service: the trigger call's timeout
- * (10 s) twice over. Before that, finding nothing proves nothing; after it, nothing found means the
- * request never arrived (the service registers a one-off task before it answers).
+ * How long after an intent (`sentAt`) a request may still reach the service and show up as a task.
+ * Before that, finding nothing proves nothing; after it, nothing found means the request never
+ * arrived (the service registers a one-off task before it answers).
+ *
+ * Invariant this rests on: no trigger request is in flight later than `sentAt + DELIVERY_GRACE_MS / 2`
+ * ({@link SEND_WINDOW_MS}, see `send-window.ts`): the send is aborted then, however many nodes and
+ * connect timeouts the transport is still working through. The other half covers the network and
+ * the service's registration of the task.
  */
 export const DELIVERY_GRACE_MS = 20_000;
+/** How long after `sentAt` a trigger request may be sent at all (half the delivery grace). */
+export const SEND_WINDOW_MS = DELIVERY_GRACE_MS / 2;
 /**
  * Beyond this age of an intent, an absent task may have rotated out of the task history, so
  * absence no longer proves the request was never delivered.

@@ -13,16 +13,43 @@ import {
 } from '../runtime/index.ts';
 import { ConnectionError } from '../service-connections.ts';
 import { CLOCK_SKEW_MARGIN_MS, decideAdoption, findCandidates, type TaskMatcher } from './adoption.ts';
+import { claimedTaskNames } from './claimed-tasks.ts';
 import { writeStatusGuarded } from './guarded-write.ts';
-import { type RepositorySource, type ResolvedRepository, resolveRepository } from './repository-source.ts';
+import {
+  locateFollowedRepository,
+  type RepositorySource,
+  type ResolvedRepository,
+  resolveRepository,
+} from './repository-source.ts';
 import { RETRY_TOKEN_ANNOTATION, retryIntentToken, unusedRetryToken } from './retry-token.ts';
+import { sendWindowSignal } from './send-window.ts';
 import { isTerminal, ONE_SHOT_REASONS, type OneShotStatus, oneShotStatus, type Situation } from './status.ts';
 import { hasVanished, taskOutcome, taskProgress, taskTime } from './task-result.ts';
+import {
+  classifyTriggerFailure,
+  describeAnswer,
+  TRIGGER_RETRY_LIMIT,
+  triggerRetriesExhausted,
+  triggerRetryDelayMs,
+} from './trigger-retry.ts';
 
 /** A task that is neither running nor in history this long is declared lost. */
 export const VANISHED_AFTER_MS = 30_000;
-/** Retry delay of a request the service refused for a reason that may pass (500, 503, auth). */
-const REFUSED_RETRY_MS = 30_000;
+
+/**
+ * Failed tries of one resource's trigger request, in memory (a restart starts counting again; a
+ * status field per try would be a write per try). `token` is the intent of the last try; `answered`
+ * says the service answered it without starting a task, so it is sent again at `retryAtMs` without
+ * waiting for adoption.
+ */
+interface FailedTries {
+  tries: number;
+  firstAtMs: number;
+  token: string;
+  answered: boolean;
+  retryAtMs: number;
+  last: string;
+}
 
 type OneShotResource = BackupRunResource | BackupRestoreResource;
 type StatusOf<T extends OneShotResource> = NonNullable<T['status']>;
@@ -75,16 +102,15 @@ export interface OneShotKind<T extends OneShotResource> {
 
 const KIND_LABEL = { run: 'BackupRun', restore: 'BackupRestore' } as const;
 
-/** Task names recorded by every one-shot resource in a namespace (someone else's, never a candidate). */
-function claimedTaskNames(deps: ControllerDeps, namespace: string, except: string): Set<string> {
-  const names = new Set<string>();
-  for (const kind of ['runs', 'restores'] as const) {
-    for (const o of deps.kinds[kind].store.list(namespace)) {
-      const key = `${kind}/${o.metadata.name}`;
-      if (key !== except && o.status?.taskName) names.add(o.status.taskName);
-    }
-  }
-  return names;
+/** Task names in a namespace that belong to other one-shot resources or to trigger tokens. */
+function claimedInNamespace(deps: ControllerDeps, namespace: string, except: string): Set<string> {
+  const oneShots = (['runs', 'restores'] as const).flatMap((kind) =>
+    deps.kinds[kind].store
+      .list(namespace)
+      .map((o) => ({ key: `${kind}/${o.metadata.name}`, taskName: o.status?.taskName })),
+  );
+  const triggers = deps.kinds.repositories.store.list(namespace).map((r) => r.status?.triggers);
+  return claimedTaskNames(oneShots, triggers, except);
 }
 
 /** The repository in one group, or undefined when the service answers 404. */
@@ -115,6 +141,15 @@ export function createOneShotReconciler<T extends OneShotResource>(
   const label = KIND_LABEL[kind.name];
   /** First time (clock ms) a followed task was found neither running nor in history, per key. */
   const missingSince = new Map<string, number>();
+  /** Failed trigger tries per key. */
+  const failedTries = new Map<string, FailedTries>();
+  /** The repository last resolved per key, to follow a task after its BackupRepository is deleted. */
+  const resolved = new Map<string, ResolvedRepository>();
+  const forget = (key: string) => {
+    missingSince.delete(key);
+    failedTries.delete(key);
+    resolved.delete(key);
+  };
 
   const now = () => new Date(deps.clock.now());
 
@@ -268,6 +303,7 @@ export function createOneShotReconciler<T extends OneShotResource>(
   /** Preflight, intent, request, task name. `token` is set for a user-allowed retry. */
   const send = async (
     obj: ReadonlyDeep<T>,
+    key: string,
     client: BackupClient,
     service: ReadonlyDeep<BackupServiceResource>,
     repo: ResolvedRepository,
@@ -286,48 +322,65 @@ export function createOneShotReconciler<T extends OneShotResource>(
       await settle(obj, { kind: prepared.kind, reason: prepared.reason, message: prepared.message });
       return;
     }
-    const sentAt = now().toISOString();
+    const sentAtMs = deps.clock.now();
+    const sentAt = new Date(sentAtMs).toISOString();
+    // Measured from sentAt, before the intent write: a slow write shortens the window, never extends it.
+    const window = sendWindowSignal(ctx.signal, sentAtMs, deps.clock.now());
+    const before = failedTries.get(key);
+    const attempt = (before?.tries ?? 0) + 1;
     const written = await settle(
       obj,
-      {
-        kind: 'waiting',
-        reason: ONE_SHOT_REASONS.triggering,
-        message: `Sending the ${prepared.what} request.`,
-      },
+      before
+        ? {
+            kind: 'waiting',
+            reason: ONE_SHOT_REASONS.triggerRetrying,
+            message: `Sending the ${prepared.what} request again (try ${attempt} of ${TRIGGER_RETRY_LIMIT.tries}); the last try ended with: ${before.last}.`,
+          }
+        : {
+            kind: 'waiting',
+            reason: ONE_SHOT_REASONS.triggering,
+            message: `Sending the ${prepared.what} request.`,
+          },
       { ...prepared.fields, repositoryId: repo.id, intent: { token, sentAt } } as Partial<StatusOf<T>>,
     );
     deps.crashPoint(`${kind.name}:before-request`);
     let taskName: string;
     try {
-      taskName = await prepared.send(ctx.signal);
+      taskName = await prepared.send(window);
     } catch (err) {
       if (!isBackupApiError(err)) throw err;
-      if (err.status === 400 || err.status === 404) {
-        const message = `The Backup Service refused the ${prepared.what} request: ${err.msg}${err.extras ? `: ${err.extras}` : ''}`;
-        await settle(written as ReadonlyDeep<T>, failNow(ONE_SHOT_REASONS.requestRejected, message));
+      const answer = describeAnswer(err);
+      const failure = classifyTriggerFailure(err);
+      if (failure === 'permanent') {
+        failedTries.delete(key);
+        const message = `The Backup Service refused the ${prepared.what} request: ${answer}`;
+        await settle(written as ReadonlyDeep<T>, failNow(ONE_SHOT_REASONS.requestRejected, message, answer));
         event(obj, 'Warning', ONE_SHOT_REASONS.requestRejected, 'Trigger', message);
         return;
       }
-      if (err.status !== 0 && err.status !== 502 && err.status !== 504) {
-        // An answer from the service itself: nothing was started, so the intent is withdrawn.
-        const { intent: _dropped, ...rest } = (written.status ?? {}) as StatusOf<T>;
-        const next = oneShotStatus(
-          rest as OneShotStatus,
-          {
-            kind: 'waiting',
-            reason: ONE_SHOT_REASONS.triggerRetrying,
-            message: `The Backup Service did not start the ${prepared.what} (${err.code}: ${err.msg}${err.extras ? `: ${err.extras}` : ''}); retrying.`,
-          },
-          generation(obj),
-          now(),
-        );
-        await writeStatusGuarded(access.client, written, next);
-        return { requeueAfterMs: REFUSED_RETRY_MS };
+      const tries: FailedTries = {
+        tries: attempt,
+        firstAtMs: before?.firstAtMs ?? sentAtMs,
+        token,
+        answered: failure === 'transient',
+        retryAtMs: deps.clock.now() + triggerRetryDelayMs(attempt, deps.timings.taskPollIntervalMs),
+        last: answer,
+      };
+      failedTries.set(key, tries);
+      if (failure === 'transient') {
+        // Nothing was started. The intent stays (no second write per try): this process knows it was
+        // answered and sends again at retryAtMs; after a restart, adoption finds nothing and resends.
+        if (triggerRetriesExhausted(tries, deps.clock.now())) {
+          return await giveUp(written as ReadonlyDeep<T>, key, prepared.what, tries);
+        }
+        ctx.log.info({ answer, tries: attempt }, 'task request refused for now; trying again later');
+        return { requeueAfterMs: tries.retryAtMs - deps.clock.now() };
       }
       // No answer: the request may or may not have arrived; the intent stays and adoption decides.
       ctx.log.warn({ err: err.message, code: err.code }, 'task request outcome unknown');
       return { requeueAfterMs: deps.timings.taskPollIntervalMs };
     }
+    failedTries.delete(key);
     deps.crashPoint(`${kind.name}:after-request`);
     await recordTaskName(written, token, taskName, prepared.what);
     event(
@@ -340,22 +393,41 @@ export function createOneShotReconciler<T extends OneShotResource>(
     return { requeueAfterMs: deps.timings.taskPollIntervalMs };
   };
 
+  /** Settles Failed after the last allowed try of a request the service kept refusing or never answered. */
+  const giveUp = async (obj: ReadonlyDeep<T>, key: string, what: string, tries: FailedTries) => {
+    failedTries.delete(key);
+    const seconds = Math.round((deps.clock.now() - tries.firstAtMs) / 1000);
+    const message = `The Backup Service did not start the ${what} after ${tries.tries} tries in ${seconds} s; the last one ended with: ${tries.last}. Create a new ${label} once the cause is fixed.`;
+    await settle(obj, failNow(ONE_SHOT_REASONS.requestRejected, message, tries.last));
+    event(obj, 'Warning', ONE_SHOT_REASONS.requestRejected, 'Trigger', message);
+  };
+
   /** An intent without a task name: find the task, wait, send again, or ask the user. */
   const resolveIntent = async (
     obj: ReadonlyDeep<T>,
-    req: { namespace: string; name: string },
+    req: { key: string; namespace: string; name: string },
     client: BackupClient,
     service: ReadonlyDeep<BackupServiceResource>,
     repo: ResolvedRepository,
     ctx: ReconcileContext,
   ) => {
+    const key = req.key;
     const intent = obj.status?.intent as { token: string; sentAt: string };
     const stalledUnknown =
       findCondition(obj.status?.conditions, 'Stalled')?.reason === ONE_SHOT_REASONS.triggerOutcomeUnknown;
     const retry = unusedRetryToken(obj.metadata.annotations, intent.token);
     if (stalledUnknown && retry !== undefined) {
       ctx.log.info('retry token set by the user; sending the request again');
-      return await send(obj, client, service, repo, ctx, retryIntentToken(retry));
+      failedTries.delete(key);
+      return await send(obj, key, client, service, repo, ctx, retryIntentToken(retry));
+    }
+    const tries = failedTries.get(key)?.token === intent.token ? failedTries.get(key) : undefined;
+    if (tries?.answered) {
+      // The service answered this intent without starting a task: no adoption needed, just the pause.
+      const wait = tries.retryAtMs - deps.clock.now();
+      if (wait > 0) return { requeueAfterMs: wait };
+      if (triggerRetriesExhausted(tries, deps.clock.now())) return await giveUp(obj, key, 'task', tries);
+      return await send(obj, key, client, service, repo, ctx);
     }
     const sentAtMs = Date.parse(intent.sentAt);
     const repository = await getRepositoryOrUndefined(client, repo.state, repo.id, ctx.signal);
@@ -371,7 +443,7 @@ export function createOneShotReconciler<T extends OneShotResource>(
       first: new Date(sentAtMs - CLOCK_SKEW_MARGIN_MS),
       signal: ctx.signal,
     });
-    const excluded = claimedTaskNames(
+    const excluded = claimedInNamespace(
       deps,
       req.namespace,
       `${kind.name === 'run' ? 'runs' : 'restores'}/${req.name}`,
@@ -388,6 +460,7 @@ export function createOneShotReconciler<T extends OneShotResource>(
     const decision = decideAdoption({ candidates, sentAtMs, nowMs: deps.clock.now() });
     switch (decision.kind) {
       case 'adopt':
+        failedTries.delete(key);
         ctx.log.info({ taskName: decision.taskName }, 'adopting the task of a recorded intent');
         await settle(
           obj,
@@ -399,8 +472,11 @@ export function createOneShotReconciler<T extends OneShotResource>(
         // Nothing written: the sender may be about to record the task name.
         return { requeueAfterMs: Math.max(decision.untilMs - deps.clock.now(), 1) + 50 };
       case 'resend':
+        if (tries && triggerRetriesExhausted(tries, deps.clock.now())) {
+          return await giveUp(obj, key, 'task', tries);
+        }
         ctx.log.info({ sentAt: intent.sentAt }, 'recorded request never reached the service; sending it');
-        return await send(obj, client, service, repo, ctx);
+        return await send(obj, key, client, service, repo, ctx);
       case 'unknown': {
         const why =
           decision.why === 'several-candidates'
@@ -416,23 +492,63 @@ export function createOneShotReconciler<T extends OneShotResource>(
   return async (req, ctx) => {
     const obj = access.store.get(req.key) as ReadonlyDeep<T> | undefined;
     if (!obj) {
-      missingSince.delete(req.key);
+      forget(req.key);
       return;
     }
     // Terminal phases are final: no request, no write, no poll.
     if (isTerminal(obj.status?.phase)) {
-      missingSince.delete(req.key);
+      forget(req.key);
       return;
     }
 
-    const resolution = resolveRepository(kind.source(obj), (name) =>
+    const source = kind.source(obj);
+    const resolution = resolveRepository(source, (name) =>
       deps.kinds.repositories.store.get(`${req.namespace}/${name}`),
     );
-    if (resolution.kind !== 'ok') {
+    let repo: ResolvedRepository;
+    if (resolution.kind === 'ok') {
+      repo = resolution.repository;
+      resolved.set(req.key, repo);
+    } else if (obj.status?.taskName && source.repositoryRef) {
+      // The task was started: it runs on the service whether or not the BackupRepository object exists.
+      const taskName = obj.status.taskName;
+      const located = locateFollowedRepository({
+        repositoryName: source.repositoryRef.name,
+        taskName,
+        repositoryId: obj.status.repositoryId,
+        remembered: resolved.get(req.key),
+        services: deps.kinds.services.store.list(req.namespace).map((s) => {
+          const serviceKey = `${req.namespace}/${s.metadata.name}`;
+          const found = obj.status?.repositoryId
+            ? deps.observations.findRepository(serviceKey, obj.status.repositoryId)
+            : undefined;
+          return {
+            name: s.metadata.name,
+            polled: deps.observations.get(serviceKey) !== undefined,
+            found: found && { state: found.state },
+          };
+        }),
+      });
+      if (located.kind === 'wait') return { requeueAfterMs: deps.timings.taskPollIntervalMs * 4 };
+      if (located.kind === 'lost') {
+        await settle(
+          obj,
+          failNow(
+            ONE_SHOT_REASONS.repositoryDeleted,
+            located.message,
+            `BackupRepository ${source.repositoryRef.name} was deleted while task ${taskName} ran`,
+          ),
+        );
+        event(obj, 'Warning', ONE_SHOT_REASONS.repositoryDeleted, 'Follow', located.message);
+        forget(req.key);
+        return;
+      }
+      repo = located.repository;
+      resolved.set(req.key, repo);
+    } else {
       await settle(obj, { kind: 'waiting', reason: resolution.reason, message: resolution.message });
       return;
     }
-    const repo = resolution.repository;
     const serviceKey = `${req.namespace}/${repo.serviceName}`;
     let connection: ReturnType<ControllerDeps['connections']['get']>;
     try {
@@ -445,7 +561,10 @@ export function createOneShotReconciler<T extends OneShotResource>(
     }
     const { client, service } = connection;
 
-    if (obj.status?.taskName) return await follow(obj, req.key, client, serviceKey, repo, ctx);
+    if (obj.status?.taskName) {
+      failedTries.delete(req.key);
+      return await follow(obj, req.key, client, serviceKey, repo, ctx);
+    }
     if (obj.status?.intent) return await resolveIntent(obj, req, client, service, repo, ctx);
 
     // Before a first request: the repository must exist, in the right state (from the last poll).
@@ -493,6 +612,6 @@ export function createOneShotReconciler<T extends OneShotResource>(
         state = observed.state;
       }
     }
-    return await send(obj, client, service, { ...repo, state }, ctx);
+    return await send(obj, req.key, client, service, { ...repo, state }, ctx);
   };
 }

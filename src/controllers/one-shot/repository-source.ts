@@ -85,3 +85,66 @@ export function resolveRepository(
     },
   };
 }
+
+/** What one BackupService of the namespace says about a repository id (from its last poll). */
+export interface ServiceSighting {
+  name: string;
+  /** False until the service's first poll: it may still turn out to hold the repository. */
+  polled: boolean;
+  /** Where the repository is on that service, if it has it. */
+  found?: { state: RepositoryPathState } | undefined;
+}
+
+/** The outcome of {@link locateFollowedRepository}. */
+export type FollowedRepository =
+  | { kind: 'ok'; repository: ResolvedRepository }
+  | { kind: 'wait' }
+  | { kind: 'lost'; message: string };
+
+/**
+ * Where to follow a started task whose BackupRepository object is gone (pure). The task keeps
+ * running on the service (a Retain repository stays there), so it is followed from what status
+ * recorded: the repository resolved earlier in this process, else the one BackupService of the
+ * namespace whose last poll holds `status.repositoryId` (the status schema records no service
+ * name). Waits for services not polled yet; `lost` when no single service can be named.
+ */
+export function locateFollowedRepository(args: {
+  repositoryName: string;
+  taskName: string;
+  repositoryId: string | undefined;
+  remembered: ResolvedRepository | undefined;
+  services: readonly ServiceSighting[];
+}): FollowedRepository {
+  const { repositoryName, taskName, repositoryId, remembered, services } = args;
+  const gone = `BackupRepository ${repositoryName} was deleted while task ${taskName} ran`;
+  const check = 'Check the Backup Service for how the task ended.';
+  if (remembered && (repositoryId === undefined || remembered.id === repositoryId)) {
+    return { kind: 'ok', repository: remembered };
+  }
+  if (repositoryId === undefined) {
+    return {
+      kind: 'lost',
+      message: `${gone}, and status.repositoryId is not recorded, so the operator cannot follow it. ${check}`,
+    };
+  }
+  if (services.some((s) => !s.polled)) return { kind: 'wait' };
+  const holders = services.filter((s) => s.found);
+  const only = holders[0];
+  if (holders.length === 1 && only?.found) {
+    return {
+      kind: 'ok',
+      repository: {
+        serviceName: only.name,
+        id: repositoryId,
+        state: only.found.state,
+        stateExplicit: false,
+        managedBy: repositoryName,
+      },
+    };
+  }
+  const where =
+    holders.length === 0
+      ? `no BackupService in this namespace has repository ${repositoryId} any more`
+      : `repository ${repositoryId} exists on several BackupServices (${holders.map((s) => s.name).join(', ')})`;
+  return { kind: 'lost', message: `${gone}; ${where}, so the operator cannot follow it. ${check}` };
+}

@@ -25,6 +25,7 @@ export const ONE_SHOT_REASONS = {
   backupNotFound: 'BackupNotFound',
   noBackups: 'NoBackups',
   repositoryNotActive: 'RepositoryNotActive',
+  repositoryDeleted: 'RepositoryDeleted',
   targetInvalid: 'TargetInvalid',
 } as const;
 export type OneShotReason = (typeof ONE_SHOT_REASONS)[keyof typeof ONE_SHOT_REASONS];
