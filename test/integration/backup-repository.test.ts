@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -89,8 +91,8 @@ describe('BackupRepository', () => {
     });
   const waitFor = (name: string, predicate: (o: RepoObject) => boolean, timeoutMs = 20_000) =>
     waitForResource<RepoObject>(kc, backupRepositoryKind, namespace, name, predicate, timeoutMs);
-  const waitReady = (name: string, extra: (o: RepoObject) => boolean = () => true) =>
-    waitFor(name, (o) => hasCondition(o, 'Ready') && extra(o));
+  const waitReady = (name: string, extra: (o: RepoObject) => boolean = () => true, timeoutMs = 20_000) =>
+    waitFor(name, (o) => hasCondition(o, 'Ready') && extra(o), timeoutMs);
   const waitGone = async (name: string, timeoutMs = 20_000) => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -210,6 +212,171 @@ describe('BackupRepository', () => {
       2,
     );
     expect(requests('POST', '/api/v1/cluster/self/repository/active/lifecycle/merge', since)).toHaveLength(1);
+  });
+
+  it('a trigger whose answer is lost is found again, never sent twice', async () => {
+    // A BackupService behind a proxy that serves the first trigger request and then drops the
+    // answer: the request reaches the service, the operator never hears back.
+    let dropNext = true;
+    const lossy = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const upstream = await fetch(`${env.emulator.url}${req.url ?? '/'}`, {
+        method: req.method ?? 'GET',
+        headers: {
+          authorization: String(req.headers.authorization ?? ''),
+          'content-type': String(req.headers['content-type'] ?? 'application/json'),
+        },
+        ...(req.method === 'GET' || chunks.length === 0 ? {} : { body: Buffer.concat(chunks) }),
+      });
+      const body = Buffer.from(await upstream.arrayBuffer());
+      if (dropNext && req.method === 'POST' && (req.url ?? '').endsWith('/trig-lost/backup')) {
+        dropNext = false;
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(upstream.status, {
+        'content-type': upstream.headers.get('content-type') ?? 'text/plain',
+      });
+      res.end(body);
+    });
+    await new Promise<void>((r) => lossy.listen(0, '127.0.0.1', r));
+    try {
+      await createResource(kc, backupServiceKind, namespace, 'cb-lossy', {
+        endpoints: [`http://127.0.0.1:${(lossy.address() as AddressInfo).port}`],
+        credentialsSecretRef: { name: 'cb-admin' },
+        pollInterval: '1s',
+      });
+      await waitForResource(kc, backupServiceKind, namespace, 'cb-lossy', (o) => hasCondition(o, 'Ready'));
+      await create('trig-lost', fsRepo({ serviceRef: { name: 'cb-lossy' } }));
+      await waitReady('trig-lost', (o) => o.status?.backups !== undefined);
+      const route = '/api/v1/cluster/self/repository/active/trig-lost/backup';
+      const since = env.emulator.requestLog.lastSeq();
+      await patchSpec('trig-lost', { triggers: { backup: 'lost-1' } });
+      const done = await waitReady(
+        'trig-lost',
+        (o) =>
+          o.status?.triggers?.backup?.token === 'lost-1' &&
+          (o.status?.recentTasks ?? []).some((t) => t.taskName === o.status?.triggers?.backup?.taskName),
+      );
+      expect(dropNext).toBe(false);
+      expect(done.status?.triggers?.backup?.taskName).toMatch(/^BACKUP-/);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(requests('POST', route, since)).toHaveLength(1);
+      await remove('trig-lost');
+      await waitGone('trig-lost');
+      await custom.deleteNamespacedCustomObject({
+        group: backupServiceKind.group,
+        version: backupServiceKind.version,
+        namespace,
+        plural: backupServiceKind.plural,
+        name: 'cb-lossy',
+      });
+    } finally {
+      lossy.closeAllConnections();
+      await new Promise((r) => lossy.close(r));
+    }
+  });
+
+  it('a trigger whose follow-up read fails keeps its task name (no second request)', async () => {
+    await create('trig-read', fsRepo());
+    await waitReady('trig-read', (o) => o.status?.backups !== undefined);
+    const route = '/api/v1/cluster/self/repository/active/trig-read/backup';
+    const since = env.emulator.requestLog.lastSeq();
+    env.emulator.faults.set({
+      rules: [
+        {
+          method: 'GET',
+          path: '/api/v1/cluster/self/repository/active/trig-read',
+          errorRate: 1,
+          errorStatus: 500,
+        },
+      ],
+    });
+    try {
+      await patchSpec('trig-read', { triggers: { backup: 'read-1' } });
+      // The read after the request fails: the error path writes the echo with the task name.
+      const failing = await waitFor(
+        'trig-read',
+        (o) =>
+          condition(o, 'Reconciling')?.reason === 'ServiceUnavailable' &&
+          o.status?.triggers?.backup?.token === 'read-1' &&
+          o.status?.triggers?.backup?.taskName !== undefined,
+      );
+      expect(failing.status?.triggers?.backup?.taskName).toMatch(/^BACKUP-/);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(requests('POST', route, since)).toHaveLength(1);
+    } finally {
+      env.emulator.faults.reset();
+    }
+    const done = await waitReady(
+      'trig-read',
+      (o) =>
+        o.status?.triggers?.backup?.token === 'read-1' &&
+        (o.status?.recentTasks ?? []).some((t) => t.taskName === o.status?.triggers?.backup?.taskName),
+    );
+    expect(done.status?.triggers?.backup?.taskName).toMatch(/^BACKUP-/);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(requests('POST', route, since)).toHaveLength(1);
+  });
+
+  it('a recorded trigger with no task found waits the delivery grace before it is sent again', async () => {
+    await create('trig-grace', fsRepo());
+    await waitReady('trig-grace', (o) => o.status?.backups !== undefined);
+    const route = '/api/v1/cluster/self/repository/active/trig-grace/backup';
+    const since = env.emulator.requestLog.lastSeq();
+    // As if a previous operator recorded the token and died before (or while) sending it.
+    const echoTime = `${new Date().toISOString().slice(0, 19)}Z`;
+    await custom.patchNamespacedCustomObjectStatus(
+      {
+        group: backupRepositoryKind.group,
+        version: backupRepositoryKind.version,
+        namespace,
+        plural: backupRepositoryKind.plural,
+        name: 'trig-grace',
+        body: { status: { triggers: { backup: { token: 'g-1', time: echoTime } } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await patchSpec('trig-grace', { triggers: { backup: 'g-1' } });
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(requests('POST', route, since)).toHaveLength(0);
+    const done = await waitReady(
+      'trig-grace',
+      (o) => o.status?.triggers?.backup?.taskName !== undefined,
+      40_000,
+    );
+    expect(done.status?.triggers?.backup?.token).toBe('g-1');
+    const posts = requests('POST', route, since);
+    expect(posts).toHaveLength(1);
+    expect(Date.parse(posts[0]?.time ?? '')).toBeGreaterThanOrEqual(Date.parse(echoTime) + 19_500);
+    await remove('trig-grace');
+    await waitGone('trig-grace');
+  }, 60_000);
+
+  it('a token on a Paused repository says it waits, and runs once the repository is Active', async () => {
+    const route = '/api/v1/cluster/self/repository/active/trig-paused/backup';
+    const since = env.emulator.requestLog.lastSeq();
+    await create('trig-paused', fsRepo({ state: 'Paused', triggers: { backup: 'p-1' } }));
+    const waiting = await waitReady(
+      'trig-paused',
+      (o) => o.status?.state === 'Paused' && (condition(o, 'Synced')?.message ?? '').includes('waits'),
+    );
+    expect(condition(waiting, 'Synced')).toMatchObject({
+      status: 'True',
+      reason: 'Synced',
+      message: expect.stringContaining(
+        'triggers.backup token p-1 waits for the repository to be Active (it is Paused)',
+      ),
+    });
+    expect(requests('POST', route, since)).toHaveLength(0);
+    await patchSpec('trig-paused', { state: 'Active' });
+    const ran = await waitReady(
+      'trig-paused',
+      (o) => o.status?.triggers?.backup?.taskName !== undefined && o.status.state === 'Active',
+    );
+    expect(condition(ran, 'Synced')?.message).not.toContain('waits');
+    expect(requests('POST', route, since)).toHaveLength(1);
   });
 
   it('reports drift with driftPolicy Report and corrects it with Enforce', async () => {
@@ -407,6 +574,40 @@ describe('BackupRepository', () => {
     });
     const ready = await waitReady('with-plan', (o) => o.status?.planName === 'nightly');
     expect(ready.status?.nextRuns?.map((n) => n.taskName)).toEqual(['nightly_full']);
+  });
+
+  it('an operator restart writes nothing to settled repositories (no Ready flap)', async () => {
+    for (const name of ['lifecycle', 'brownfield', 'imported', 'to-archive', 'trig-paused', 'with-plan'])
+      await waitReady(name);
+    await new Promise((r) => setTimeout(r, 1500));
+    // Every repository of the namespace, Stalled ones included: none may be rewritten.
+    const listed = (await custom.listNamespacedCustomObject({
+      group: backupRepositoryKind.group,
+      version: backupRepositoryKind.version,
+      namespace,
+      plural: backupRepositoryKind.plural,
+    })) as { items: (RepoObject & { metadata: { name: string } })[] };
+    const before = new Map(listed.items.map((o) => [o.metadata.name, o]));
+    expect(before.size).toBeGreaterThan(5);
+    await operator.stop();
+    operator = await startTestOperator({
+      kc,
+      namespace,
+      reconcilers: {
+        services: createBackupServiceReconciler,
+        plans: createBackupPlanReconciler,
+        repositories: createBackupRepositoryReconciler,
+      },
+    });
+    await new Promise((r) => setTimeout(r, 4000));
+    for (const [name, old] of before) {
+      const now = await getResource<RepoObject>(kc, backupRepositoryKind, namespace, name);
+      expect({ name, rv: now.metadata.resourceVersion }).toEqual({ name, rv: old.metadata.resourceVersion });
+      expect({ name, ready: hasCondition(now, 'Ready') }).toEqual({
+        name,
+        ready: hasCondition(old, 'Ready'),
+      });
+    }
   });
 
   it('works with kubectl wait --for=condition=Ready', async () => {

@@ -1,5 +1,6 @@
 import {
   BACKUP_API_ERROR_CODES,
+  type BackupApiError,
   type BackupClient,
   type CreateRepositoryBody,
   isNotFound as isApiNotFound,
@@ -36,19 +37,27 @@ import {
   repositoryId,
   resolvePlan,
 } from './desired.ts';
+import { nextRequeueMs } from './requeue.ts';
 import {
   assembleStatus,
+  mirrorRepository,
   RECENT_TASKS_LIMIT,
   type RepositoryOutcome,
   repositoryFingerprint,
+  stallsAnew,
   withConditions,
 } from './status.ts';
 import {
+  claimedTaskNames,
+  decideRecovery,
   decideTrigger,
   findTriggeredTask,
+  sendWindowMs,
   TRIGGER_CLOCK_SKEW_MS,
   TRIGGER_KINDS,
   type TriggerEcho,
+  triggerEchoPatch,
+  triggerWaitingNote,
 } from './triggers.ts';
 
 type Repo = BackupRepositoryResource;
@@ -77,10 +86,6 @@ export const REPOSITORY_EVENTS = {
 const LOCATION_RETRY_MS = 5 * 60_000;
 /** Retry delay while waiting for the BackupService's first poll. */
 const WAIT_FOR_POLL_MS = 1_000;
-/** Retry delay when history/info could not be read (the rest of the status is still written). */
-const FETCH_RETRY_MS = 10_000;
-/** Safety re-check while a BackupPlan is not Ready (its changes re-enqueue us anyway). */
-const PLAN_RECHECK_MS = 60_000;
 /** How many finished-but-not-yet-in-history looks a started task gets before we stop following it. */
 const FOLLOW_LOOKS = 20;
 /** Bound on actions per reconcile (create → pause is the longest legitimate chain). */
@@ -95,8 +100,12 @@ interface Memo {
   direct?: { at: number; observed: ObservedRepository | undefined };
   /** One-off tasks this process started and has not yet seen in task history, with looks left. */
   following: Map<string, number>;
-  /** The last action the server refused, so that unrelated re-enqueues do not resend it. */
-  rejected?: { generation: number; kind: RepositoryAction['kind']; retryAt?: number };
+  /**
+   * The last action the server refused at the current generation, so that unrelated re-enqueues do
+   * not resend it. `null` once an action succeeded (known: nothing refused, whatever an older
+   * Stalled condition says); absent when unknown (after a restart, or a new generation).
+   */
+  rejected?: { generation: number; kind: RepositoryAction['kind']; retryAt?: number } | null;
 }
 
 const ACTION_EVENT: Record<RepositoryAction['kind'], string> = {
@@ -139,6 +148,13 @@ function serverText(err: unknown): string {
   if (isBackupApiError(err)) return err.extras ? `${err.msg}: ${err.extras}` : err.msg;
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Whether the service itself answered a trigger request with an error (nothing was started): any
+ * HTTP status except a gateway's 502/504, which may hide a request that did arrive.
+ */
+const answeredNotStarted = (err: BackupApiError): boolean =>
+  err.status > 0 && err.status !== 502 && err.status !== 504;
 
 /** Async read of one repository by path state; `undefined` when not there. */
 async function readRepository(
@@ -201,7 +217,7 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
     const generation = obj.metadata.generation ?? 0;
     const status = withConditions(data, outcome, generation, now());
     await writeStatus(access.client, obj, status);
-    if (outcome.state === KStatusState.Stalled) {
+    if (stallsAnew(obj.status?.conditions, outcome)) {
       event(obj, EventType.Warning, REPOSITORY_EVENTS.stalled, 'Reconcile', outcome.message);
     }
   };
@@ -221,6 +237,7 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
     if (stalled?.status !== 'True' || stalled.observedGeneration !== generation) return undefined;
     if (stalled.reason !== R.serverRejected && stalled.reason !== R.planChangeUnsupported) return undefined;
     const r = memo.rejected;
+    if (r === null) return undefined;
     if (r && (r.generation !== generation || r.kind !== action.kind)) return undefined;
     if (r?.retryAt !== undefined && deps.clock.now() >= r.retryAt) return undefined;
     return { kind: 'blocked', state: 'Stalled', reason: stalled.reason, message: stalled.message };
@@ -504,6 +521,12 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
     }
     const observation = deps.observations.get(serviceKey);
     if (!observation) {
+      // After an operator restart the first poll is a moment away: the status written before the
+      // restart stands until then (WaitingForService would flap Ready on every restart). A
+      // BackupService that says it is not Ready (its poll failed) is reported, though.
+      const service = deps.kinds.services.store.get(serviceKey);
+      const serviceReady = findCondition(service?.status?.conditions, KStatusState.Ready)?.status === 'True';
+      if (previous?.conditions?.length && serviceReady) return { requeueAfterMs: WAIT_FOR_POLL_MS };
       await finish(
         obj,
         { ...previous },
@@ -525,6 +548,10 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
       memo.direct = { at: deps.clock.now(), observed: o };
     };
     let forceFetch = false;
+    if (memo.rejected && memo.rejected.generation !== generation) delete memo.rejected;
+    // The trigger echoes as last recorded: every path below, errors included, writes these (never
+    // `previous.triggers`, which predates an echo recorded before a request).
+    const echoes: NonNullable<Status['triggers']> = structuredClone(previous?.triggers ?? {});
 
     try {
       // A task we started is running: follow its progress with a single-repository read.
@@ -539,12 +566,15 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
       );
       let decision: Decision = decide({ spec, id, plan, observed, specChanged });
       let retryAfterMs: number | undefined;
+      let refusedRetryInMs: number | undefined;
       let confirmedAbsent = false;
       for (let step = 0; decision.kind === 'act' && step < MAX_STEPS; step++) {
         const action = decision.action;
         const refused = refusedBefore(memo, previous, generation, action);
         if (refused) {
           decision = refused;
+          if (memo.rejected?.retryAt !== undefined)
+            refusedRetryInMs = memo.rejected.retryAt - deps.clock.now();
           break;
         }
         if ((action.kind === 'create' || action.kind === 'import') && !confirmedAbsent) {
@@ -559,6 +589,7 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
         }
         try {
           await perform(client, obj, id, action, observed, signal);
+          memo.rejected = null;
           // A fresh poll of the service now (one request) rather than at its next interval, so the
           // objects that follow this repository (runs, restores, plans) see the change at once.
           deps.kinds.services.enqueue(`${obj.metadata.namespace ?? ''}/${obj.spec.serviceRef.name}`);
@@ -607,15 +638,20 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
       }
 
       // Triggers: only for a managed repository that is where the spec wants it.
-      const echoes: NonNullable<Status['triggers']> = structuredClone(previous?.triggers ?? {});
       let triggerProblem: string | undefined;
+      let triggerWaiting: string | undefined;
+      let triggerWaitMs: number | undefined;
       const repoActive = observed?.state === 'active' && observed.repository.state === 'active';
+      const repoState = observed ? mirrorRepository(observed).state : undefined;
       let sent = false;
       if (manage && observed && (decision.kind === 'synced' || decision.kind === 'drifted')) {
         for (const kind of TRIGGER_KINDS) {
           const token = spec.triggers?.[kind];
           const d = decideTrigger(token, echoes[kind], repoActive);
           if (d.kind === 'none' || d.kind === 'wait' || token === undefined) {
+            if (d.kind === 'wait' && token !== undefined) {
+              triggerWaiting = triggerWaitingNote(kind, token, repoState);
+            }
             if (
               d.kind === 'none' &&
               token !== undefined &&
@@ -626,9 +662,6 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
             }
             continue;
           }
-          const other = TRIGGER_KINDS.filter((k) => k !== kind)
-            .map((k) => echoes[k]?.taskName)
-            .filter((n): n is string => n !== undefined);
           if (d.kind === 'recover') {
             const fresh = await readRepository(client, 'active', id, signal);
             const history = await client.taskHistory(observed.state, id, {
@@ -640,29 +673,47 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
               since: d.since,
               repository: fresh?.repository,
               history,
-              claimed: other,
+              claimed: claimedTaskNames({ kind, echoes, runs: deps.kinds.runs.store.list() }),
             });
-            if (found) {
-              echoes[kind] = { token, taskName: found.task_name, time: d.since };
-              if (found.status === 'running' || found.status === 'waiting')
-                memo.following.set(found.task_name, FOLLOW_LOOKS);
+            const r = decideRecovery({ found, since: d.since, nowMs: deps.clock.now(), active: repoActive });
+            if (r.kind === 'adopt') {
+              echoes[kind] = { token, taskName: r.task.task_name, time: d.since };
+              if (r.task.status === 'running' || r.task.status === 'waiting')
+                memo.following.set(r.task.task_name, FOLLOW_LOOKS);
               forceFetch = true;
               continue;
             }
-            if (!repoActive) continue;
+            if (r.kind === 'wait') {
+              // The request may still be on its way: resending now could start a second task.
+              const wait = Math.min(r.untilMs - deps.clock.now(), deps.timings.taskPollIntervalMs);
+              triggerWaitMs = Math.min(triggerWaitMs ?? wait, wait);
+              continue;
+            }
+            if (r.kind === 'inactive') {
+              triggerWaiting = triggerWaitingNote(kind, token, repoState);
+              continue;
+            }
           }
           const echo: TriggerEcho = { token, time: metaTime(now()) };
-          // Recorded before the request: after a crash the next reconcile looks for the task instead of sending again.
-          obj = (await access.client.patchStatus(req.namespace, req.name, {
-            status: { triggers: { [kind]: { ...echo, taskName: null } } },
-          })) as Repo;
+          // Recorded before the request, onto the version we read (409 when stale): after a crash
+          // or a lost answer the next reconcile looks for the task instead of sending again.
+          obj = (await access.client.patchStatus(
+            req.namespace,
+            req.name,
+            triggerEchoPatch(obj, kind, echo),
+          )) as Repo;
+          echoes[kind] = echo;
           deps.crashPoint(`repository:before-${kind}-request`);
+          // No attempt may leave after the send window: the delivery grace of a recovery covers it.
+          const windowMs = sendWindowMs(echo.time ?? '', deps.clock.now());
+          const window = windowMs > 0 ? AbortSignal.timeout(windowMs) : AbortSignal.abort();
+          const sendSignal = AbortSignal.any([signal, window]);
           let taskName: string;
           try {
             const res =
               kind === 'backup'
-                ? await client.backup(id, { full: spec.triggers?.fullBackup ?? false, signal })
-                : await client.merge(id, {}, { signal });
+                ? await client.backup(id, { full: spec.triggers?.fullBackup ?? false, signal: sendSignal })
+                : await client.merge(id, {}, { signal: sendSignal });
             taskName = res.task_name;
           } catch (err) {
             if (isBackupApiError(err) && err.status > 0 && !err.retryable) {
@@ -678,10 +729,18 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
               );
               continue;
             }
+            if (isBackupApiError(err) && answeredNotStarted(err)) {
+              // The service itself answered (500, 503, …): nothing started, so the echo is withdrawn
+              // and the send retried with backoff. Without an answer the echo stays: recovery decides.
+              const before = previous?.triggers?.[kind];
+              if (before) echoes[kind] = before;
+              else delete echoes[kind];
+            }
             throw err;
           }
-          deps.crashPoint(`repository:after-${kind}-request`);
+          // Into the echo before anything else can throw: every later error path writes it.
           echoes[kind] = { ...echo, taskName };
+          deps.crashPoint(`repository:after-${kind}-request`);
           memo.following.set(taskName, FOLLOW_LOOKS);
           forceFetch = true;
           sent = true;
@@ -729,23 +788,32 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
       }
 
       const data = assembleStatus({ previous, id, observed, fetched, triggers: echoes });
-      const outcome = outcomeOf(decision, id, data, spec.driftPolicy, spec.managementPolicy, triggerProblem);
+      const outcome = outcomeOf(
+        decision,
+        id,
+        data,
+        spec.driftPolicy,
+        spec.managementPolicy,
+        triggerProblem,
+        triggerWaiting,
+      );
       await finish(obj, data, outcome);
 
-      if (memo.following.size > 0) return { requeueAfterMs: deps.timings.taskPollIntervalMs };
-      if (fetchFailed) return { requeueAfterMs: FETCH_RETRY_MS };
-      if (retryAfterMs !== undefined) return { requeueAfterMs: retryAfterMs };
-      if (decision.kind === 'blocked' && memo.rejected?.retryAt !== undefined) {
-        return { requeueAfterMs: Math.max(1_000, memo.rejected.retryAt - deps.clock.now()) };
-      }
-      if (decision.kind === 'blocked' && decision.reason === R.planNotReady)
-        return { requeueAfterMs: PLAN_RECHECK_MS };
-      if (decision.kind === 'act') return { requeueAfterMs: deps.timings.taskPollIntervalMs };
-      return undefined;
+      const requeueAfterMs = nextRequeueMs({
+        decision,
+        following: memo.following.size > 0,
+        fetchFailed,
+        retryAfterMs,
+        refusedRetryInMs,
+        triggerWaitMs,
+        taskPollIntervalMs: deps.timings.taskPollIntervalMs,
+      });
+      return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
     } catch (err) {
       if (!isBackupApiError(err)) throw err;
-      // Transient: say so in status, then back off.
-      const data = assembleStatus({ previous, id, observed, triggers: previous?.triggers });
+      // Transient: say so in status, then back off. The echoes are this reconcile's: one recorded
+      // before a request whose answer was lost must survive, or the token would be sent again.
+      const data = assembleStatus({ previous, id, observed, triggers: echoes });
       await finish(
         obj,
         data,
@@ -760,7 +828,7 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
   };
 }
 
-/** kstatus and Synced from the final decision (pure). */
+/** kstatus and Synced from the final decision (pure); `triggerWaiting` notes a token held back. */
 export function outcomeOf(
   decision: Decision,
   id: string,
@@ -768,7 +836,10 @@ export function outcomeOf(
   driftPolicy: Repo['spec']['driftPolicy'],
   managementPolicy: Repo['spec']['managementPolicy'],
   triggerProblem: string | undefined,
+  triggerWaiting?: string,
 ): RepositoryOutcome {
+  const note = (message: string) =>
+    triggerWaiting ? `${message.replace(/\.$/, '')}; ${triggerWaiting}` : message;
   const ready = (): RepositoryOutcome['state'] => KStatusState.Ready;
   const readyMessage = `Repository ${id} is ${status.state ?? 'present'} on the Backup Service`;
   switch (decision.kind) {
@@ -779,7 +850,7 @@ export function outcomeOf(
         message: readyMessage,
         synced: triggerProblem
           ? { status: 'False', reason: R.triggerRejected, message: triggerProblem }
-          : { status: 'True', reason: R.synced, message: 'The repository matches the spec.' },
+          : { status: 'True', reason: R.synced, message: note('The repository matches the spec.') },
       };
     case 'drifted': {
       const why =
@@ -792,7 +863,7 @@ export function outcomeOf(
         state: ready(),
         reason: R.available,
         message: readyMessage,
-        synced: { status: 'False', reason: R.drifted, message: `${decision.diff.join('; ')} (${why})` },
+        synced: { status: 'False', reason: R.drifted, message: note(`${decision.diff.join('; ')} (${why})`) },
       };
     }
     case 'blocked':

@@ -7,6 +7,7 @@ import {
   backupNameTime,
   mirrorRepository,
   repositoryFingerprint,
+  stallsAnew,
   summarizeBackups,
   summarizeHistory,
   withConditions,
@@ -326,5 +327,87 @@ describe('conditions', () => {
     expect(cond(s, 'Ready')?.status).toBe('True');
     expect(cond(s, 'Synced')).toMatchObject({ status: 'False', reason: 'TriggerRejected' });
     expect(cond(s, 'Healthy')?.status).toBe('Unknown');
+  });
+});
+
+describe('trigger waiting note', () => {
+  const now = new Date('2025-01-01T00:00:00Z');
+  const note = 'triggers.backup token t waits for the repository to be Active (it is Paused)';
+  it.each([
+    {
+      reason: 'synced: Synced stays True, the message says the token waits',
+      decision: { kind: 'synced' as const },
+      status: 'True',
+      reasonWant: 'Synced',
+    },
+    {
+      reason: 'drifted: the drift message also says the token waits',
+      decision: { kind: 'drifted' as const, diff: ['state: Paused, spec Active'] },
+      status: 'False',
+      reasonWant: 'Drifted',
+    },
+  ])('$reason', ({ decision, status, reasonWant }) => {
+    const data = { state: 'Paused' as const };
+    const s = withConditions(
+      data,
+      outcomeOf(decision, 'r1', data, 'Report', 'Manage', undefined, note),
+      1,
+      now,
+    );
+    const synced = s.conditions?.find((c) => c.type === 'Synced');
+    expect(synced).toMatchObject({ status, reason: reasonWant });
+    expect(synced?.message).toContain(note);
+    expect(s.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
+  it('without a waiting token the Synced message is unchanged', () => {
+    expect(outcomeOf({ kind: 'synced' }, 'r1', {}, 'Enforce', 'Manage', undefined).synced.message).toBe(
+      'The repository matches the spec.',
+    );
+  });
+});
+
+describe('stallsAnew', () => {
+  const stalled = (reason: string) => ({
+    state: 'Stalled' as const,
+    reason,
+    message: 'm',
+    synced: { status: 'False' as const, reason, message: 'm' },
+  });
+  const cond = (status: 'True' | 'False', reason: string) => [
+    { type: 'Stalled', status, reason, message: 'm', lastTransitionTime: '2025-01-01T00:00:00Z' },
+  ];
+  it.each([
+    { reason: 'first time stalled', previous: undefined, outcome: stalled('ServerRejected'), want: true },
+    {
+      reason: 'was not stalled',
+      previous: cond('False', 'Available'),
+      outcome: stalled('ServerRejected'),
+      want: true,
+    },
+    {
+      reason: 'still stalled for the same reason: no new Event',
+      previous: cond('True', 'ServerRejected'),
+      outcome: stalled('ServerRejected'),
+      want: false,
+    },
+    {
+      reason: 'stalled for another reason',
+      previous: cond('True', 'ServerRejected'),
+      outcome: stalled('AdoptionConflict'),
+      want: true,
+    },
+    {
+      reason: 'not stalled now',
+      previous: cond('True', 'ServerRejected'),
+      outcome: {
+        state: 'Ready' as const,
+        reason: 'Available',
+        message: 'ok',
+        synced: { status: 'True' as const, reason: 'Synced', message: 'ok' },
+      },
+      want: false,
+    },
+  ])('$reason', ({ previous, outcome, want }) => {
+    expect(stallsAnew(previous, outcome)).toBe(want);
   });
 });

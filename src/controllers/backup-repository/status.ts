@@ -2,7 +2,7 @@ import type { RepositoryInfo, TaskRun } from '../../backup-api/index.ts';
 import { CONDITION_TYPES, TASK_RUN_TYPES, TASK_STATUSES } from '../../crds/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
-import { type Condition, type KStatusState, setCondition, setKStatus } from '../runtime/index.ts';
+import { type Condition, KStatusState, setCondition, setKStatus } from '../runtime/index.ts';
 import { REPOSITORY_REASONS } from './desired.ts';
 
 type Status = NonNullable<BackupRepositoryResource['status']>;
@@ -283,4 +283,15 @@ export function assembleStatus(input: StatusInput): Status {
   const triggers = input.triggers;
   if (triggers && (triggers.backup || triggers.merge)) status.triggers = triggers;
   return status;
+}
+
+/**
+ * Whether this outcome newly stalls the object (pure): Stalled was not True before, or it was with
+ * another reason. The Stalled Event is recorded on that transition only, so a repository that
+ * stays stalled writes no Event after each deduplication window.
+ */
+export function stallsAnew(previous: readonly Condition[] | undefined, outcome: RepositoryOutcome): boolean {
+  if (outcome.state !== KStatusState.Stalled) return false;
+  const before = previous?.find((c) => c.type === KStatusState.Stalled);
+  return before?.status !== 'True' || before.reason !== outcome.reason;
 }

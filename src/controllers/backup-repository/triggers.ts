@@ -1,4 +1,5 @@
 import type { Repository, TaskRun } from '../../backup-api/index.ts';
+import { DELIVERY_GRACE_MS } from '../one-shot/adoption.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 
 type Status = NonNullable<BackupRepositoryResource['status']>;
@@ -74,4 +75,89 @@ export function findTriggeredTask(args: {
   );
   candidates.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
   return candidates[0];
+}
+
+/**
+ * How long after its echo time a trigger request may still reach the service and register its
+ * task: the one-shot kinds' delivery grace. Before it passes, "no task found" proves nothing.
+ */
+export const TRIGGER_DELIVERY_GRACE_MS = DELIVERY_GRACE_MS;
+
+/**
+ * No attempt of a trigger request may leave later than this after the echo time (the transport
+ * retries "not sent" failures across nodes), so the delivery grace really covers every attempt.
+ */
+export const TRIGGER_SEND_WINDOW_MS = DELIVERY_GRACE_MS / 2;
+
+/** Milliseconds left for sending a trigger request whose echo was recorded at `echoTime` (pure). */
+export function sendWindowMs(echoTime: string, nowMs: number): number {
+  const at = Date.parse(echoTime);
+  return Number.isNaN(at) ? 0 : Math.max(0, at + TRIGGER_SEND_WINDOW_MS - nowMs);
+}
+
+/** What to do about a recorded-but-unconfirmed trigger after looking for its task. */
+export type RecoveryDecision =
+  /** The task was found: record it. */
+  | { kind: 'adopt'; task: TaskRun }
+  /** Not found yet, but the request may still be on its way: look again by `untilMs` at the latest. */
+  | { kind: 'wait'; untilMs: number }
+  /** Not found and the grace passed, but the repository is not Active: the token waits. */
+  | { kind: 'inactive' }
+  /** Not found after the grace on an Active repository: nothing was started, send again. */
+  | { kind: 'resend' };
+
+/**
+ * Decides a recovery (pure). A request recorded at `since` can reach the service until the send
+ * window closes and its task shows up shortly after; resending before the grace ends could start
+ * a second task.
+ */
+export function decideRecovery(args: {
+  found: TaskRun | undefined;
+  since: string;
+  nowMs: number;
+  active: boolean;
+}): RecoveryDecision {
+  if (args.found) return { kind: 'adopt', task: args.found };
+  const graceEnd = Date.parse(args.since) + TRIGGER_DELIVERY_GRACE_MS;
+  if (args.nowMs < graceEnd) return { kind: 'wait', untilMs: graceEnd };
+  return args.active ? { kind: 'resend' } : { kind: 'inactive' };
+}
+
+/**
+ * Task names that are not this trigger's (pure): the other trigger's echo and every BackupRun's
+ * recorded task, so that after a crash a token never adopts a backup someone else asked for.
+ */
+export function claimedTaskNames(args: {
+  kind: TriggerKind;
+  echoes: Status['triggers'];
+  runs: ReadonlyArray<{ status?: { taskName?: string | undefined } | undefined }>;
+}): string[] {
+  const names = new Set<string>();
+  for (const k of TRIGGER_KINDS) {
+    const name = args.echoes?.[k]?.taskName;
+    if (k !== args.kind && name) names.add(name);
+  }
+  for (const run of args.runs) if (run.status?.taskName) names.add(run.status.taskName);
+  return [...names].sort();
+}
+
+/**
+ * The status patch that records a trigger before its request (pure). It carries the object's
+ * resourceVersion: a stale read or a second replica gets a 409 instead of recording (and then
+ * sending) the same token twice.
+ */
+export function triggerEchoPatch(
+  obj: { metadata: { resourceVersion?: string | undefined } },
+  kind: TriggerKind,
+  echo: TriggerEcho,
+): object {
+  return {
+    metadata: { resourceVersion: obj.metadata.resourceVersion },
+    status: { triggers: { [kind]: { token: echo.token, time: echo.time ?? null, taskName: null } } },
+  };
+}
+
+/** The Synced note for a token that waits for an Active repository (pure). */
+export function triggerWaitingNote(kind: TriggerKind, token: string, state: string | undefined): string {
+  return `triggers.${kind} token ${token} waits for the repository to be Active (it is ${state ?? 'not yet present'})`;
 }
