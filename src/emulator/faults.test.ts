@@ -44,6 +44,21 @@ describe('fault injection', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(110);
   });
 
+  it('serves a request whose client gave up during added latency (a lost answer)', async () => {
+    t.emulator.faults.set({ rules: [{ method: 'POST', path: `${R}/active/r1/backup`, latencyMs: 300 }] });
+    const res = await fetch(`${t.emulator.url}${R}/active/r1/backup`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('admin:password').toString('base64')}` },
+      body: '{}',
+      signal: AbortSignal.timeout(50),
+    }).catch((err: unknown) => err);
+    expect(res).toBeInstanceOf(Error);
+    await new Promise((r) => setTimeout(r, 500));
+    await t.emulator.idle();
+    const history = (await t.call('GET', `${R}/active/r1/taskHistory`)).json as TaskRun[];
+    expect(history.filter((h) => h.type === 'BACKUP')).toHaveLength(1);
+  });
+
   it('connection reset destroys the socket', async () => {
     t.emulator.faults.set({ rules: [{ path: '/api/v1/plan', resetRate: 1 }] });
     await expect(t.call('GET', '/api/v1/plan')).rejects.toThrow();

@@ -100,6 +100,9 @@ export function createRequestHandler(ctx: ServiceContext, router: Router) {
       const isEmulator = path.startsWith('/_emulator/');
       const isBackupApi = path.startsWith('/api/v1/') || path === '/api/v1';
 
+      // The whole request is received before any fault applies, as on a real server: with added
+      // latency a client that gives up loses the answer, but the request is still served.
+      const rawBody = await readBody(req);
       let malformed = false;
       if (!isEmulator) {
         const decision = ctx.faults.decide(method, path);
@@ -122,7 +125,6 @@ export function createRequestHandler(ctx: ServiceContext, router: Router) {
       }
 
       const match = router.match(method, path);
-      const rawBody = await readBody(req);
       if (
         match === undefined ||
         (match.route.profiles !== undefined && !match.route.profiles.includes(ctx.profile))
