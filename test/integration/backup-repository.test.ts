@@ -379,6 +379,26 @@ describe('BackupRepository', () => {
     expect(requests('POST', route, since)).toHaveLength(1);
   });
 
+  it('rejects a trigger the service explains it cannot start (bucket gone) once, without retrying', async () => {
+    env.emulator.data.createBucket({ name: 'short-lived' });
+    await create('bucket-gone', fsRepo({ bucket: 'short-lived' }));
+    await waitReady('bucket-gone');
+    env.emulator.data.deleteBucket('short-lived');
+    const since = env.emulator.requestLog.lastSeq();
+    await patchSpec('bucket-gone', { triggers: { backup: 'after-drop' } });
+    const refused = await waitFor(
+      'bucket-gone',
+      (o) =>
+        condition(o, 'Synced')?.reason === 'TriggerRejected' &&
+        o.status?.observedGeneration === o.metadata.generation,
+    );
+    expect(condition(refused, 'Synced')?.message).toContain('after-drop');
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(requests('POST', '/api/v1/cluster/self/repository/active/bucket-gone/backup', since)).toHaveLength(
+      1,
+    );
+  });
+
   it('reports drift with driftPolicy Report and corrects it with Enforce', async () => {
     await patchSpec('lifecycle', { driftPolicy: 'Report' });
     await waitReady('lifecycle');

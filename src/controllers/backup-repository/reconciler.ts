@@ -11,6 +11,7 @@ import {
 } from '../../backup-api/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
 import { deletionDeadlinePassed, FINALIZER } from '../deletion.ts';
+import { classifyTriggerFailure } from '../one-shot/trigger-retry.ts';
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import {
@@ -716,8 +717,10 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
                 : await client.merge(id, {}, { signal: sendSignal });
             taskName = res.task_name;
           } catch (err) {
-            if (isBackupApiError(err) && err.status > 0 && !err.retryable) {
-              // A definite refusal: nothing started. Echo without a time marks it as never to retry.
+            if (isBackupApiError(err) && classifyTriggerFailure(err) === 'permanent') {
+              // A definite refusal (a 4xx, or a 500 the service explains, such as a failed bucket
+              // check): nothing started, and asking again will not help. Echo without a time marks
+              // it as never to retry; a new token tries again.
               echoes[kind] = { token };
               triggerProblem = `triggers.${kind} token ${token} was rejected by the Backup Service: ${serverText(err)}`;
               event(
