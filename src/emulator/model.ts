@@ -3,25 +3,12 @@
  * Field names are the REST API's snake_case names so records serialise without mapping.
  */
 
-export const SERVICES = ['data', 'gsi', 'views', 'ft', 'eventing', 'cbas'] as const;
+// The plan vocabulary is the service's own (§2.1), shared with the client's schemas.
+import { PERIODS, SERVICES, TASK_TYPES } from '../backup-api/schemas.ts';
+
+export { PERIODS, SERVICES, TASK_TYPES };
 export type Service = (typeof SERVICES)[number];
-
-export const TASK_TYPES = ['BACKUP', 'MERGE', 'PRUNE'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
-
-export const PERIODS = [
-  'MINUTES',
-  'HOURS',
-  'DAYS',
-  'WEEKS',
-  'MONDAY',
-  'TUESDAY',
-  'WEDNESDAY',
-  'THURSDAY',
-  'FRIDAY',
-  'SATURDAY',
-  'SUNDAY',
-] as const;
 export type Period = (typeof PERIODS)[number];
 
 export const PROFILES = ['7.2', '7.6', '8.0'] as const;
