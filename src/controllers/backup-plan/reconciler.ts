@@ -7,8 +7,8 @@ import {
   isNotFound,
   type Plan,
 } from '../../backup-api/index.ts';
-import { parseDurationMs } from '../../crds/duration.ts';
 import { CONDITION_TYPES } from '../../crds/index.ts';
+import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
 import { deletionDeadlinePassed, FINALIZER } from '../deletion.ts';
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupPlanResource, BackupServiceResource } from '../resources.ts';
@@ -101,14 +101,6 @@ export function createBackupPlanReconciler(deps: ControllerDeps): Reconciler {
   const gate = createPollGate();
   const backoff = createBackoff(EXTERNAL_API_BACKOFF);
   const rejections = new Map<string, { fingerprint: string; at: number; obs: PlanObservation }>();
-
-  const pollIntervalOf = (service: BackupServiceResource): number => {
-    try {
-      return parseDurationMs(service.spec.pollInterval);
-    } catch {
-      return deps.timings.servicePollIntervalMs;
-    }
-  };
 
   return async (req, ctx) => {
     const obj = access.store.get(req.key) as BackupPlanResource | undefined;
@@ -212,7 +204,7 @@ export function createBackupPlanReconciler(deps: ControllerDeps): Reconciler {
       );
       return {};
     }
-    const pollMs = pollIntervalOf(service);
+    const pollMs = servicePollIntervalMs(service, deps.timings.servicePollIntervalMs);
 
     let client: BackupClient;
     try {

@@ -1,16 +1,14 @@
 import { type BackupClient, isBackupApiError } from '../../backup-api/index.ts';
-import { parseDurationMs } from '../../crds/duration.ts';
 import { CONDITION_TYPES } from '../../crds/index.ts';
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupServiceResource } from '../resources.ts';
 import { EventType, findCondition, type Reconciler, writeStatus } from '../runtime/index.ts';
 import { ConnectionError } from '../service-connections.ts';
+import { servicePollIntervalMs } from './poll-interval.ts';
 import { type ServiceObservation, serviceStatus } from './status.ts';
 
 /** How often the configuration is re-read when the spec did not change (drift is rare and cheap to fix). */
 const CONFIG_RECHECK_MS = 10 * 60_000;
-/** The shortest poll interval honoured. */
-const MIN_POLL_MS = 1_000;
 /** Retry delay while the service is unreachable, capped by the poll interval. */
 const UNREACHABLE_RETRY_MS = 10_000;
 
@@ -73,17 +71,7 @@ export function createBackupServiceReconciler(deps: ControllerDeps): Reconciler 
       return;
     }
     const generation = obj.metadata.generation ?? 0;
-    // The schema has no lower bound: never poll in a tight loop, whatever the spec says.
-    const pollMs = Math.max(
-      MIN_POLL_MS,
-      (() => {
-        try {
-          return parseDurationMs(obj.spec.pollInterval);
-        } catch {
-          return deps.timings.servicePollIntervalMs;
-        }
-      })(),
-    );
+    const pollMs = servicePollIntervalMs(obj, deps.timings.servicePollIntervalMs);
 
     let obs: ServiceObservation;
     try {
