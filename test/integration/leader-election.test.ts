@@ -11,16 +11,9 @@ import {
   startTestOperator,
   waitForResource,
 } from '../harness/operator.ts';
+import { until } from '../harness/until.ts';
 
 const FAST_LEASE = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 300 };
-
-async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('two operator replicas', () => {
   let kc: KubeConfig;

@@ -14,17 +14,10 @@ import { type ControlPlane, startControlPlane } from '../harness/control-plane.t
 import { installCrds, readCrds } from '../harness/crds.ts';
 import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
 import { createResource } from '../harness/operator.ts';
+import { until } from '../harness/until.ts';
 
 // The reflector must survive the API server going away (connections reset, no graceful close)
 // and come back: a private control plane, so restarting it disturbs no other test file.
-
-async function until(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('reflector against a restarting API server', () => {
   let plane: ControlPlane;
