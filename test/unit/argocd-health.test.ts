@@ -249,7 +249,7 @@ describe('Argo CD health checks', () => {
     );
   });
 
-  it('exists for every kind in deploy/crds, and the argocd-cm snippet carries each script verbatim', async () => {
+  it('exists for every kind in deploy/crds, generated from its source, and the argocd-cm snippet carries each script verbatim', async () => {
     expect([...kinds].sort()).toEqual([
       'BackupPlan',
       'BackupRepository',
@@ -269,6 +269,12 @@ describe('Argo CD health checks', () => {
     );
     for (const kind of kinds) {
       const script = await readFile(scriptPath(kind), 'utf8');
+      const source = ONE_SHOT_KINDS.has(kind) ? 'one-shot.lua' : 'long-lived.lua';
+      const template = await readFile(join(argocdDir, 'health', source), 'utf8');
+      expect(
+        script === template.replaceAll('{{KIND}}', kind),
+        `${kind}/health.lua is stale against health/${source}: run bash deploy/argocd/generate-configmap.sh`,
+      ).toBe(true);
       expect(
         cm.data[`resource.customizations.health.cbbs.dev_${kind}`] === script,
         `argocd-cm-health.yaml is stale for ${kind}: run bash deploy/argocd/generate-configmap.sh`,
