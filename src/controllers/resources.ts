@@ -13,3 +13,6 @@ export type BackupPlanResource = Resource<BackupPlan>;
 export type BackupRepositoryResource = Resource<BackupRepository>;
 export type BackupRunResource = Resource<BackupRun>;
 export type BackupRestoreResource = Resource<BackupRestore>;
+
+/** The finalizer every kind with server-side state carries. */
+export const FINALIZER = 'cbbs.dev/finalizer';

@@ -4,10 +4,10 @@ import { immutableField, immutableRequiredField, withRules } from './cel.ts';
 import {
   driftPolicySchema,
   localRef,
+  managedStatusBase,
   managementPolicySchema,
   PLAN_NAME_PATTERN,
   serviceNameSchema,
-  statusBase,
   TASK_NAME_PATTERN,
   timestampSchema,
 } from './common.ts';
@@ -180,7 +180,7 @@ const driftSchema = z
 /** Observed state of a BackupPlan. */
 export const BackupPlanStatusSchema = z
   .object({
-    ...statusBase,
+    ...managedStatusBase,
     planName: z.string().max(64).optional().describe('Name of the plan on the Backup Service.'),
     lastSyncedTime: timestampSchema
       .optional()

@@ -5,11 +5,11 @@ import {
   countSchema,
   driftPolicySchema,
   localRef,
+  managedStatusBase,
   managementPolicySchema,
   objectNameSchema,
   REPOSITORY_ID_PATTERN,
   secretKey,
-  statusBase,
   timestampSchema,
 } from './common.ts';
 import { ageColumn, type KindDefinition, kindMeta, readyColumn, resourceSchema } from './kind.ts';
@@ -319,7 +319,7 @@ const triggerEchoSchema = (what: string) =>
 /** Observed state of a BackupRepository. */
 export const BackupRepositoryStatusSchema = z
   .object({
-    ...statusBase,
+    ...managedStatusBase,
     repositoryId: z.string().max(64).optional().describe('Repository id on the Backup Service.'),
     state: z.enum(OBSERVED_REPOSITORY_STATES).optional().describe('State on the Backup Service.'),
     planName: z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { withRules } from './cel.ts';
-import { basicAuthSecretRef, countSchema, objectNameSchema, secretKey, statusBase } from './common.ts';
+import { basicAuthSecretRef, countSchema, managedStatusBase, objectNameSchema, secretKey } from './common.ts';
 import { DURATION_PATTERN, parseDurationMs } from './duration.ts';
 import { ageColumn, type KindDefinition, kindMeta, readyColumn, resourceSchema } from './kind.ts';
 
@@ -116,7 +116,7 @@ const nodeStatusSchema = z
 /** Observed state of a BackupService. */
 export const BackupServiceStatusSchema = z
   .object({
-    ...statusBase,
+    ...managedStatusBase,
     reachable: z.boolean().optional().describe('Whether the last request to the Backup Service succeeded.'),
     activeEndpoint: z.string().max(2048).optional().describe('Endpoint the operator currently talks to.'),
     version: z.string().max(64).optional().describe('Couchbase Server version, when known.'),

@@ -140,6 +140,38 @@ export const statusBase = {
   conditions: conditionsSchema,
 };
 
+/**
+ * The engine's memory of the last refusal of a long-lived object (see docs/architecture.md): the
+ * same action is not sent again for the same generation and observation before `recheckAt`.
+ */
+export const refusalSchema = z
+  .object({
+    generation: countSchema.describe('metadata.generation the refused action was decided from.'),
+    action: z.string().max(64).describe('The refused action, e.g. create, pause, apply-config.'),
+    observed: z
+      .string()
+      .max(128)
+      .describe('Digest of what was observed when it was refused; a different observation retries.'),
+    reason: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(new RegExp(CONDITION_REASON_PATTERN))
+      .describe('Condition reason of the refusal.'),
+    message: z.string().max(32768).describe('What the server said, and what to do about it.'),
+    time: timestampSchema.describe('When the action was last refused.'),
+    recheckAt: timestampSchema
+      .optional()
+      .describe(
+        'When the same action is tried again without any change (for refusals that can be fixed outside the spec: credentials, roles, a bucket created later). Absent: only a spec or server change retries.',
+      ),
+  })
+  .optional()
+  .describe('The last action the Backup Service refused, while it stands; removed once an action succeeds.');
+
+/** Fields the status of every long-lived kind (BackupService, BackupPlan, BackupRepository) carries. */
+export const managedStatusBase = { ...statusBase, refusal: refusalSchema };
+
 /** Condition types used across kinds (machine-readable, never reworded). */
 export const CONDITION_TYPES = {
   Ready: 'Ready',

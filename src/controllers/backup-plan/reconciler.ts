@@ -9,9 +9,10 @@ import {
 } from '../../backup-api/index.ts';
 import { CONDITION_TYPES } from '../../crds/index.ts';
 import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
-import { deletionDeadlinePassed, FINALIZER } from '../deletion.ts';
+import { deletionDeadlinePassed } from '../engine/deletion-deadline.ts';
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupPlanResource, BackupServiceResource } from '../resources.ts';
+import { FINALIZER } from '../resources.ts';
 import {
   createBackoff,
   EventType,

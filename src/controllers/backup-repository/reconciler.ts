@@ -10,10 +10,11 @@ import {
   type TaskRun,
 } from '../../backup-api/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
-import { deletionDeadlinePassed, FINALIZER } from '../deletion.ts';
+import { deletionDeadlinePassed } from '../engine/deletion-deadline.ts';
 import { classifyTriggerFailure } from '../one-shot/trigger-retry.ts';
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
+import { FINALIZER } from '../resources.ts';
 import {
   EventType,
   ensureFinalizer,

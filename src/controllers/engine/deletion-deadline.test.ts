@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deletionDeadlinePassed } from './deletion.ts';
+import { deletionDeadlinePassed } from './deletion-deadline.ts';
 
 describe('deletionDeadlinePassed', () => {
   const at = (iso?: string) => ({ metadata: iso ? { deletionTimestamp: iso as unknown as Date } : {} });

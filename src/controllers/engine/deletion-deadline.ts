@@ -1,8 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ReadonlyDeep } from './runtime/index.ts';
-
-/** The finalizer every kind with server-side state carries. */
-export const FINALIZER = 'cbbs.dev/finalizer';
+import type { ReadonlyDeep } from '../runtime/index.ts';
 
 /**
  * True when a deletion has waited longer than `timeoutMs` (pure). A finalizer whose Backup Service
