@@ -7,6 +7,19 @@ export interface ClusterObservation {
   at: number;
 }
 
+/**
+ * How old a poll may be before what it said no longer counts as the service's state (pure): three
+ * poll intervals and a margin, so one slow or failed poll never marks anything stale.
+ */
+export function observationMaxAgeMs(pollIntervalMs: number): number {
+  return 3 * pollIntervalMs + 5_000;
+}
+
+/** True when `observation` is older than {@link observationMaxAgeMs} at `nowMs` (pure). */
+export function isStale(observation: ClusterObservation, pollIntervalMs: number, nowMs: number): boolean {
+  return nowMs - observation.at > observationMaxAgeMs(pollIntervalMs);
+}
+
 /** Where a repository was found in an observation. */
 export interface ObservedRepository {
   state: RepositoryPathState;

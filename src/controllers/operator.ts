@@ -64,6 +64,12 @@ import {
 } from './runtime/index.ts';
 import { createServiceConnections, type ServiceConnections } from './service-connections.ts';
 
+/**
+ * Backoff of a BackupService whose poll fails: short, because its poll is what every repository,
+ * run and restore of the service mirrors (a service back up is seen within half a minute).
+ */
+const SERVICE_POLL_BACKOFF = { baseMs: 1_000, maxMs: 30_000 } as const;
+
 /** The five kinds, by the name the operator uses for them internally. */
 export const KIND_NAMES = ['services', 'plans', 'repositories', 'runs', 'restores'] as const;
 export type KindName = (typeof KIND_NAMES)[number];
@@ -236,7 +242,7 @@ export function createOperator(opts: OperatorOptions): Operator {
     const client = createCustomResourceClient<KindTypes[typeof name]>(customObjects, meta);
     const queue = createWorkQueue({
       name: meta.singular,
-      backoff: createBackoff(EXTERNAL_API_BACKOFF),
+      backoff: createBackoff(name === 'services' ? SERVICE_POLL_BACKOFF : EXTERNAL_API_BACKOFF),
       clock,
       metrics,
     });

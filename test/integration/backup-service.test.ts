@@ -1,4 +1,10 @@
-import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Operator } from '../../src/controllers/operator.ts';
 import { backupServiceKind } from '../../src/crds/index.ts';
@@ -7,6 +13,7 @@ import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
 import {
   createCredentialsSecret,
   createResource,
+  getResource,
   hasCondition,
   startTestOperator,
   waitForResource,
@@ -127,6 +134,60 @@ describe('BackupService', () => {
     await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'paused', (o) =>
       hasCondition(o, 'Ready'),
     );
+  });
+
+  it('keeps a configuration the service refuses Stalled without a flip and sends it once, not per poll', async () => {
+    // A 7.2 service has no node thread map: setting one is refused (404), a user error.
+    const old = await startTestEmulator({ profile: '7.2' });
+    try {
+      await createResource(kc, backupServiceKind, namespace, 'refuses-config', {
+        endpoints: [old.emulator.url],
+        credentialsSecretRef: { name: 'cb-admin' },
+        pollInterval: '1s',
+      });
+      await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'refuses-config', (o) =>
+        hasCondition(o, 'Ready'),
+      );
+      const since = old.emulator.requestLog.lastSeq();
+      await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+        {
+          group: backupServiceKind.group,
+          version: backupServiceKind.version,
+          namespace,
+          plural: backupServiceKind.plural,
+          name: 'refuses-config',
+          body: { spec: { config: { nodesThreads: { 'node-1': 4 } } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const stalled = await waitForResource<ServiceObject>(
+        kc,
+        backupServiceKind,
+        namespace,
+        'refuses-config',
+        (o) => hasCondition(o, 'Stalled'),
+      );
+      expect(reason(stalled, 'Stalled')).toBe('ConfigRejected');
+      // Several polls later: still Stalled (no flip back to Ready), and the refused write was sent once.
+      await new Promise((r) => setTimeout(r, 4_000));
+      const later = await getResource<ServiceObject>(kc, backupServiceKind, namespace, 'refuses-config');
+      expect(hasCondition(later, 'Stalled')).toBe(true);
+      expect(hasCondition(later, 'Ready', 'False')).toBe(true);
+      const polls = old.emulator.requestLog.entries({
+        since,
+        method: 'GET',
+        pathPrefix: '/api/v1/cluster/self',
+      });
+      expect(polls.length).toBeGreaterThanOrEqual(3);
+      const writes = old.emulator.requestLog.entries({
+        since,
+        method: 'POST',
+        pathPrefix: '/api/v1/nodesThreadsMap',
+      });
+      expect(writes).toHaveLength(1);
+    } finally {
+      await old.close();
+    }
   });
 
   it('is rejected at admission with a poll interval below 1s, naming the rule', async () => {

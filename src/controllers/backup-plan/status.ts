@@ -1,7 +1,9 @@
 import { CONDITION_TYPES } from '../../crds/index.ts';
+import type { Result } from '../engine/managed-kind.ts';
 import type { BackupPlanResource } from '../resources.ts';
 import { type Condition, KStatusState, metaTime, setCondition, setKStatus } from '../runtime/index.ts';
 import type { PlanDrift } from './desired.ts';
+import type { PlanAction, PlanDetail } from './kind.ts';
 
 type Status = NonNullable<BackupPlanResource['status']>;
 
@@ -20,6 +22,21 @@ export const PLAN_REASONS = {
   deleting: 'Deleting',
   deleteFailed: 'DeleteFailed',
   unknown: 'Unknown',
+} as const;
+
+/** Event reasons of BackupPlan (machine-readable, never reworded). */
+export const PLAN_EVENT_REASONS = {
+  created: 'PlanCreated',
+  updated: 'PlanUpdated',
+  driftCorrected: 'DriftCorrected',
+  adopted: 'PlanAdopted',
+  driftDetected: 'DriftDetected',
+  rejected: 'PlanRejected',
+  inUse: 'PlanInUse',
+  deleted: 'PlanDeleted',
+  retained: 'PlanRetained',
+  deleteFailed: 'DeleteFailed',
+  cleanupAbandoned: 'CleanupAbandoned',
 } as const;
 
 /** What one reconcile learned and did; the whole input of {@link planStatus}. */
@@ -121,4 +138,44 @@ export function planStatus(
       break;
   }
   return { ...next, conditions };
+}
+
+/** The observation {@link planStatus} takes, from how a reconcile of the engine ended (pure). */
+export function planObservationOf(result: Result<PlanAction, PlanDetail>, wrote: boolean): PlanObservation {
+  switch (result.kind) {
+    case 'done':
+      return result.detail.kind === 'synced' ? { kind: 'synced', wrote } : result.detail;
+    case 'refused': {
+      const { reason, message } = result.refusal;
+      if (reason === PLAN_REASONS.serviceNotFound || reason === PLAN_REASONS.serviceNotReady) {
+        return { kind: 'service-not-ready', reason, message };
+      }
+      return {
+        kind: 'rejected',
+        reason: reason === PLAN_REASONS.planInUse ? PLAN_REASONS.planInUse : PLAN_REASONS.planRejected,
+        message,
+        drift: result.action?.kind === 'replace' ? result.action.drift : undefined,
+      };
+    }
+    case 'unavailable':
+      return { kind: 'unreachable', message: (result.error as Error)?.message ?? String(result.error) };
+    case 'acting':
+      return { kind: 'synced', wrote };
+    case 'deleting':
+      return {
+        kind: 'delete-blocked',
+        reason: result.reason as 'PlanInUse' | 'DeleteFailed' | 'ServiceNotFound',
+        message: result.message,
+      };
+  }
+}
+
+/** The whole status of a BackupPlan after one reconcile of the engine (pure). */
+export function planStatusFor(
+  previous: Status | undefined,
+  result: Result<PlanAction, PlanDetail>,
+  wrote: boolean,
+  ctx: { planName: string; generation: number; now: Date },
+): Status {
+  return planStatus(previous, planObservationOf(result, wrote), ctx);
 }

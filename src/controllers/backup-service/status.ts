@@ -1,9 +1,11 @@
 import type { BackupApiErrorCode, ClusterInfo } from '../../backup-api/index.ts';
-import { BACKUP_API_ERROR_CODES } from '../../backup-api/index.ts';
+import { BACKUP_API_ERROR_CODES, isBackupApiError } from '../../backup-api/index.ts';
 import { CONDITION_TYPES } from '../../crds/index.ts';
+import type { Result } from '../engine/managed-kind.ts';
 import type { BackupServiceResource } from '../resources.ts';
 import { type Condition, KStatusState, setCondition, setKStatus } from '../runtime/index.ts';
-import type { ConnectionErrorCode } from '../service-connections.ts';
+import { ConnectionError, type ConnectionErrorCode } from '../service-connections.ts';
+import type { ConfigAction, ObservedConfig } from './config.ts';
 
 type Status = NonNullable<BackupServiceResource['status']>;
 
@@ -29,7 +31,7 @@ export type ServiceObservation =
       info: ClusterInfo;
       activeEndpoint: string;
       historyRotationSize?: number | undefined;
-      /** Set when the server rejected the desired configuration. */
+      /** Set when the server rejected the desired configuration: the whole message. */
       configError?: string | undefined;
     };
 
@@ -148,7 +150,7 @@ export function serviceStatus(
     'The credentials are accepted.',
   );
   if (obs.configError) {
-    const message = `The Backup Service rejected the configuration: ${obs.configError}`;
+    const message = obs.configError;
     conditions = set(conditions, CONDITION_TYPES.Synced, 'False', SERVICE_REASONS.configRejected, message);
     conditions = setKStatus(
       conditions,
@@ -188,4 +190,43 @@ export function serviceStatus(
   };
   if (obs.historyRotationSize !== undefined) status.config = { historyRotationSize: obs.historyRotationSize };
   return status;
+}
+
+/** What a reconcile of the engine ended with, as the observation {@link serviceStatus} takes (pure). */
+export function serviceObservationOf(
+  observed: { info: ClusterInfo; activeEndpoint: string; config: ObservedConfig } | undefined,
+  result: Result<ConfigAction, 'polled'>,
+): ServiceObservation {
+  const error = result.kind === 'unavailable' || result.kind === 'refused' ? result.error : undefined;
+  if (error instanceof ConnectionError)
+    return { kind: 'connection-error', code: error.code, message: error.message };
+  if (isBackupApiError(error)) {
+    const onRead =
+      result.kind === 'unavailable' || (result.kind === 'refused' && result.action === undefined);
+    if (onRead || AUTH_CODES.includes(error.code))
+      return { kind: 'api-error', code: error.code, message: error.message };
+  }
+  if (!observed) {
+    // A remembered refusal of a read or an error of no known type: nothing was observed.
+    const message = result.kind === 'refused' ? result.refusal.message : String(error);
+    return { kind: 'api-error', code: BACKUP_API_ERROR_CODES.http, message };
+  }
+  return {
+    kind: 'ok',
+    info: observed.info,
+    activeEndpoint: observed.activeEndpoint,
+    historyRotationSize: observed.config.historyRotationSize,
+    configError: result.kind === 'refused' ? result.refusal.message : undefined,
+  };
+}
+
+/** The whole status of a BackupService after one reconcile of the engine (pure). */
+export function serviceStatusFor(
+  previous: Status | undefined,
+  observed: Parameters<typeof serviceObservationOf>[0],
+  result: Result<ConfigAction, 'polled'>,
+  generation: number,
+  now: Date,
+): Status {
+  return serviceStatus(previous, serviceObservationOf(observed, result), generation, now);
 }

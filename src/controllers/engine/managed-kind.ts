@@ -32,8 +32,11 @@ export type Decision<A, D> =
 /** How a reconcile ended, as the kind's status function sees it. */
 export type Result<A, D> =
   | { kind: 'done'; detail: D }
-  /** Refused by the API; `remembered` when the memory held the action back (nothing was sent). */
-  | { kind: 'refused'; refusal: Refusal; action: A | undefined; remembered: boolean }
+  /**
+   * Refused by the API; `remembered` when the memory held the action back (nothing was sent, and
+   * `error` is undefined).
+   */
+  | { kind: 'refused'; refusal: Refusal; action: A | undefined; remembered: boolean; error?: unknown }
   /** A transient failure (thrown to the queue after the status write). */
   | { kind: 'unavailable'; error: unknown; action: A | undefined }
   /** The step bound was reached with an action still due (looked at again shortly). */
@@ -104,8 +107,12 @@ export interface ManagedKind<T extends ManagedObject, O, A, D, S extends object>
   session(obj: T, ctx: ReconcileContext): ReconcileSession<T, O, A, D, S>;
   /** Stable name of an action for the refusal memory and Events (`create`, `pause`, …). */
   actionName(action: A): string;
-  /** What of an observation a refusal depends on: when it changes, the refused action is retried. */
-  digest(obj: T, observed: O | undefined): unknown;
+  /**
+   * What of an observation a refusal depends on: when it changes, the refused action is retried.
+   * When a refusal is recorded, `refusedWith` is the error, which may know more than the
+   * observation (a fresh read made to explain the refusal).
+   */
+  digest(obj: T, observed: O | undefined, refusedWith?: unknown): unknown;
   /** Pure, by type and status code: a refusal, or undefined for a transient failure. */
   classify(err: unknown, action: A | undefined): Refusal | undefined;
   /** The Normal Event of a successful action. */
@@ -119,6 +126,11 @@ export interface ManagedKind<T extends ManagedObject, O, A, D, S extends object>
   cleanup?: ManagedCleanup<T, S>;
   /** Drops in-memory knowledge of an object that is gone (keys by UID where it matters). */
   forget?(key: string): void;
+  /**
+   * For kinds that poll the external API: the longest wait after any outcome but a refused read, so
+   * that a refused or held-back write never stops the polling.
+   */
+  pollIntervalMs?(obj: T): number;
   /** Bound on writes per reconcile; 4 unless told. */
   maxSteps?: number;
 }

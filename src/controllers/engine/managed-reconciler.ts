@@ -132,6 +132,7 @@ export function createManagedReconciler<T extends ManagedObject, O, A, D, S exte
     if (memory && memory.generation !== generation) memory = undefined;
     let observed: O | undefined;
     let action: A | undefined;
+    const poll = kind.pollIntervalMs?.(obj);
 
     const end = async (result: Result<A, D>, refusal = memory) => {
       const now = new Date(deps.clock.now());
@@ -153,14 +154,18 @@ export function createManagedReconciler<T extends ManagedObject, O, A, D, S exte
               {
                 generation,
                 action: kind.actionName(action),
-                observed: observationDigest(kind.digest(obj, observed)),
+                observed: observationDigest(kind.digest(obj, observed, err)),
               },
               refusal,
               deps.clock.now(),
             );
-      await end({ kind: 'refused', refusal, action, remembered: false }, remembered);
+      await end({ kind: 'refused', refusal, action, remembered: false, error: err }, remembered);
       record(obj, kind.refusedEvent?.(obj, refusal, action));
-      if (refusal.recheckAfterMs !== undefined) return { requeueAfterMs: refusal.recheckAfterMs };
+      // A refused write of a polling kind waits for the next poll at the latest; a refused read
+      // keeps its own re-check (nothing else can be polled without it).
+      const after = earliest(refusal.recheckAfterMs, action === undefined ? undefined : poll);
+      if (after !== undefined) return { requeueAfterMs: after };
+      if (refusal.waiting) return {};
       throw new TerminalError(refusal.message, { cause: err });
     };
 
@@ -199,7 +204,8 @@ export function createManagedReconciler<T extends ManagedObject, O, A, D, S exte
         if (verdict.kind === 'refused') {
           const refusal: Refusal = { reason: verdict.record.reason, message: verdict.record.message };
           await end({ kind: 'refused', refusal, action, remembered: true }, verdict.record);
-          return verdict.recheckInMs === undefined ? undefined : { requeueAfterMs: verdict.recheckInMs };
+          const after = earliest(verdict.recheckInMs, poll);
+          return after === undefined ? undefined : { requeueAfterMs: after };
         }
         observed = await session.act(action, observed);
         acted.push(action);

@@ -11,6 +11,11 @@ export interface Refusal {
   reason: string;
   message: string;
   recheckAfterMs?: number | undefined;
+  /**
+   * Nothing is wrong with the request: it waits for another object (whose change re-enqueues this
+   * one), so the reconcile ends quietly instead of as a TerminalError.
+   */
+  waiting?: boolean | undefined;
 }
 
 /** The persisted form of a refusal (`status.refusal`): survives restarts and leader handover. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterInfo } from '../../backup-api/index.ts';
-import { usersIn } from './reconciler.ts';
+import { usersIn } from './kind.ts';
 
 const repo = (id: string, plan: string, state = 'active') => ({
   id,

@@ -1,0 +1,289 @@
+import {
+  type BackupClient,
+  type ClusterInfo,
+  isNotFound,
+  type Plan,
+  type PlanBody,
+} from '../../backup-api/index.ts';
+import { CONDITION_TYPES } from '../../crds/index.ts';
+import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
+import type { ManagedKind } from '../engine/managed-kind.ts';
+import type { ControllerDeps } from '../operator.ts';
+import { type BackupPlanResource, FINALIZER } from '../resources.ts';
+import { EventType, findCondition, hasFinalizer, isDeleting } from '../runtime/index.ts';
+import { ConnectionError } from '../service-connections.ts';
+import { createPlanCleanup } from './cleanup.ts';
+import { comparePlan, describePlan, observeScope, type PlanDrift, toPlanBody, usesPrune } from './desired.ts';
+import { createPollGate } from './poll-gate.ts';
+import {
+  classifyPlanError,
+  isPlanInvalid,
+  PlanWriteRefusedError,
+  planRefusalMessage,
+  ServiceNotReadyError,
+} from './refusals.ts';
+import { PLAN_EVENT_REASONS, planStatusFor } from './status.ts';
+
+type PlanObj = BackupPlanResource;
+type Status = NonNullable<PlanObj['status']>;
+
+/** The plan on the server (or the body just written) and the repositories using it. */
+export interface PlanObserved {
+  plan: Plan | PlanBody | undefined;
+  /** Repository ids using the plan, from the service's last poll (no request). */
+  users: string[];
+}
+
+/** One write of a plan. */
+export type PlanAction = { kind: 'create' } | { kind: 'replace'; drift: PlanDrift };
+
+/** What a reconcile that writes nothing found. */
+export type PlanDetail =
+  | { kind: 'synced' }
+  | { kind: 'drift'; drift: PlanDrift }
+  | { kind: 'observed'; description: string; drift?: PlanDrift | undefined }
+  | { kind: 'observe-missing'; message: string };
+
+/** Repository ids (active or paused) in a cluster observation that use `planName` (pure). */
+export function usersIn(info: ClusterInfo | undefined, planName: string): string[] {
+  return Object.entries(info?.active ?? {})
+    .filter(([, repo]) => repo.plan_name === planName)
+    .map(([id]) => id)
+    .sort();
+}
+
+/** Repository ids on the service that use `planName`, from a fresh read (only to explain a refusal). */
+export async function repositoriesUsing(
+  client: BackupClient,
+  planName: string,
+  signal: AbortSignal,
+): Promise<string[]> {
+  try {
+    return usersIn(await client.getClusterInfo({ signal }), planName);
+  } catch {
+    // Without it the server's own message still says why.
+    return [];
+  }
+}
+
+export const planNameOf = (obj: Pick<PlanObj, 'spec' | 'metadata'>) => obj.spec.planName ?? obj.metadata.name;
+const serviceKeyOf = (obj: PlanObj) => `${obj.metadata.namespace ?? ''}/${obj.spec.serviceRef.name}`;
+
+/** Decides the next write of a plan (pure). */
+export function decidePlan(obj: PlanObj, observed: PlanObserved, pollMs: number) {
+  const { spec } = obj;
+  const done = (detail: PlanDetail) => ({ kind: 'done' as const, detail, requeueAfterMs: pollMs });
+  if (spec.managementPolicy !== 'Manage') {
+    if (!observed.plan) {
+      return done({
+        kind: 'observe-missing',
+        message: `Plan ${planNameOf(obj)} does not exist on the Backup Service; managementPolicy Observe never creates it.`,
+      });
+    }
+    const plan = observed.plan as Plan;
+    return done({
+      kind: 'observed',
+      description: describePlan(plan),
+      drift: comparePlan(observeScope(spec, plan), plan).diff,
+    });
+  }
+  if (!observed.plan) return { kind: 'act' as const, action: { kind: 'create' } as PlanAction };
+  const cmp = comparePlan(toPlanBody(spec), observed.plan);
+  if (!cmp.diff) return done({ kind: 'synced' });
+  if (spec.driftPolicy === 'Report') return done({ kind: 'drift', drift: cmp.diff });
+  return { kind: 'act' as const, action: { kind: 'replace', drift: cmp.diff } as PlanAction };
+}
+
+/**
+ * The BackupPlan as a managed kind: creates, replaces (drift or spec change) and deletes one plan on
+ * the Backup Service, adopts an existing plan of the same name, and mirrors a plan read-only under
+ * `managementPolicy: Observe`. Steady state: one `GET /plan/{name}` per plan per poll interval of its
+ * BackupService, and none in between unless something it depends on changed (the poll gate).
+ */
+export function createBackupPlanKind(
+  deps: ControllerDeps,
+): ManagedKind<PlanObj, PlanObserved, PlanAction, PlanDetail, Status> {
+  const access = deps.kinds.plans;
+  const gate = createPollGate();
+  const pollOf = (obj: PlanObj) => {
+    const service = deps.kinds.services.store.get(serviceKeyOf(obj));
+    return service
+      ? servicePollIntervalMs(service, deps.timings.servicePollIntervalMs)
+      : deps.timings.servicePollIntervalMs;
+  };
+  // Anything here changing lets a reconcile through the poll gate before the next poll: the
+  // repositories using the plan come from the shared observations (a plan refused while in use
+  // proceeds as soon as the service's poll shows it free), at no request cost.
+  const fingerprint = (obj: PlanObj) =>
+    [
+      obj.metadata.generation ?? 0,
+      deps.kinds.services.store.get(serviceKeyOf(obj))?.metadata.resourceVersion ?? '-',
+      isDeleting(obj),
+      hasFinalizer(obj, FINALIZER),
+      usersIn(deps.observations.get(serviceKeyOf(obj))?.info, planNameOf(obj)).join(','),
+    ].join('|');
+  const keyOf = (obj: PlanObj) => `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+
+  /** The client of the plan's service, or why the plan cannot be looked at now. */
+  const clientFor = (obj: PlanObj): BackupClient => {
+    const name = obj.spec.serviceRef.name;
+    const service = deps.kinds.services.store.get(serviceKeyOf(obj));
+    if (!service)
+      throw new ServiceNotReadyError('ServiceNotFound', `BackupService ${name} not found; waiting for it.`);
+    const ready = findCondition(service.status?.conditions, CONDITION_TYPES.Ready);
+    if (ready?.status !== 'True') {
+      throw new ServiceNotReadyError(
+        'ServiceNotReady',
+        `BackupService ${name} is not Ready${ready?.message ? `: ${ready.message}` : ''}`,
+      );
+    }
+    try {
+      return deps.connections.get(obj.metadata.namespace ?? '', name).client;
+    } catch (err) {
+      if (!(err instanceof ConnectionError)) throw err;
+      throw new ServiceNotReadyError(
+        'ServiceNotReady',
+        `BackupService ${name} cannot be used: ${err.message}`,
+      );
+    }
+  };
+
+  return {
+    store: access.store as ManagedKind<PlanObj, PlanObserved, PlanAction, PlanDetail, Status>['store'],
+    client: access.client,
+    finalizer: FINALIZER,
+    // Only a plan we may delete needs a finalizer; Retain and Observe let the object go at once.
+    wantsFinalizer: (obj) => obj.spec.managementPolicy === 'Manage' && obj.spec.deletionPolicy === 'Delete',
+    gate(obj, nowMs) {
+      const wait = gate.remaining(keyOf(obj), fingerprint(obj), nowMs);
+      if (wait === undefined) return undefined;
+      return Number.isFinite(wait) ? { requeueAfterMs: wait } : {};
+    },
+    passed: (obj, nowMs, outcome) => gate.record(keyOf(obj), fingerprint(obj), nowMs, outcome.requeueAfterMs),
+    pollIntervalMs: pollOf,
+    session(obj, ctx) {
+      const planName = planNameOf(obj);
+      const { signal } = ctx;
+      let client: BackupClient | undefined;
+      return {
+        async observe() {
+          client = clientFor(obj);
+          const plan = await client.getPlan(planName, { signal }).catch((err: unknown) => {
+            if (isNotFound(err)) return undefined;
+            throw err;
+          });
+          if (plan && obj.spec.managementPolicy === 'Manage' && obj.status?.planName === undefined) {
+            const diff = comparePlan(toPlanBody(obj.spec), plan).diff;
+            void deps.events.record(obj, {
+              type: EventType.Normal,
+              reason: PLAN_EVENT_REASONS.adopted,
+              action: 'AdoptPlan',
+              note: diff
+                ? `Adopted existing plan ${planName}; it differs from the spec: ${diff.summary}`
+                : `Adopted existing plan ${planName}; it matches the spec.`,
+            });
+          }
+          return { plan, users: usersIn(deps.observations.get(serviceKeyOf(obj))?.info, planName) };
+        },
+        decide: (observed) => decidePlan(obj, observed, pollOf(obj)),
+        async act(action, observed) {
+          const body = toPlanBody(obj.spec);
+          const c = client as BackupClient;
+          try {
+            if (action.kind === 'create') await c.createPlan(planName, body, { signal });
+            else await c.replacePlan(planName, body, { signal });
+          } catch (err) {
+            if (!isPlanInvalid(err)) throw err;
+            // The service answers 400 for "already exists" too: a concurrent create is no refusal.
+            if (
+              action.kind === 'create' &&
+              (await c.getPlan(planName, { signal }).then(
+                () => true,
+                () => false,
+              ))
+            ) {
+              throw new Error(`plan ${planName} appeared while it was being created`, { cause: err });
+            }
+            const users = action.kind === 'replace' ? await repositoriesUsing(c, planName, signal) : [];
+            const message = planRefusalMessage({
+              verb: action.kind === 'create' ? 'create' : 'update',
+              planName,
+              serverText: serverTextOf(err),
+              users,
+              usesPrune: usesPrune(obj.spec),
+            });
+            throw new PlanWriteRefusedError(message, users, err);
+          }
+          return { ...observed, plan: body };
+        },
+        async settle(observed, detail) {
+          // An Event when the drift appears or changes, not on every poll while it lasts.
+          if (detail.kind === 'drift' && obj.status?.drift?.summary !== detail.drift.summary) {
+            void deps.events.record(obj, {
+              type: EventType.Warning,
+              reason: PLAN_EVENT_REASONS.driftDetected,
+              action: 'ComparePlan',
+              note: `Plan ${planName} differs from the spec (driftPolicy Report): ${detail.drift.summary}`,
+            });
+          }
+          return { observed, detail };
+        },
+        status: ({ result, acted, now }) =>
+          planStatusFor(obj.status, result, acted.length > 0, {
+            planName,
+            generation: obj.metadata.generation ?? 0,
+            now,
+          }),
+      };
+    },
+    actionName: (action) => action.kind,
+    // A refusal stands while the server plan is the same and the plan's being in use did not
+    // change; the users a refusal found fresh count over a poll that may predate them.
+    digest: (_obj, observed, refusedWith) =>
+      observed
+        ? {
+            plan: observed.plan ?? null,
+            inUse:
+              (refusedWith instanceof PlanWriteRefusedError ? refusedWith.users : observed.users).length > 0,
+          }
+        : null,
+    classify: (err) => classifyPlanError(err),
+    actedEvent(obj, action) {
+      const planName = planNameOf(obj);
+      if (action.kind === 'create') {
+        return {
+          type: EventType.Normal,
+          reason: PLAN_EVENT_REASONS.created,
+          action: 'CreatePlan',
+          note: `Created plan ${planName} on the Backup Service.`,
+        };
+      }
+      // A spec the operator has not acted on yet is an update; otherwise someone changed the server.
+      const firstSight = obj.status?.planName === undefined;
+      const specChanged = obj.status?.observedGeneration !== obj.metadata.generation;
+      return {
+        type: EventType.Normal,
+        reason: specChanged || firstSight ? PLAN_EVENT_REASONS.updated : PLAN_EVENT_REASONS.driftCorrected,
+        action: 'ReplacePlan',
+        note: `Replaced plan ${planName} on the Backup Service: ${action.drift.summary}`,
+      };
+    },
+    refusedEvent(_obj, refusal, action) {
+      if (!action) return undefined;
+      return {
+        type: EventType.Warning,
+        reason: refusal.reason === 'PlanInUse' ? PLAN_EVENT_REASONS.inUse : PLAN_EVENT_REASONS.rejected,
+        action: action.kind === 'create' ? 'CreatePlan' : 'ReplacePlan',
+        note: refusal.message,
+      };
+    },
+    cleanup: createPlanCleanup(deps),
+    forget: (key) => gate.forget(key),
+  };
+}
+
+/** The server's words of an error: msg and extras. */
+export function serverTextOf(err: unknown): string {
+  const e = err as { msg?: string; extras?: string };
+  return e.extras ? `${e.msg} (${e.extras})` : String(e.msg ?? err);
+}

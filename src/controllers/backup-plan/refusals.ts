@@ -1,0 +1,63 @@
+import { BACKUP_API_ERROR_CODES, isBackupApiError } from '../../backup-api/index.ts';
+import type { Refusal } from '../engine/refusal-memory.ts';
+import { PLAN_REASONS } from './status.ts';
+
+/**
+ * How long a refused plan write is held back when nothing changes (spec, server plan, repositories
+ * using it): the same write would be refused again.
+ */
+export const PLAN_REFUSAL_RECHECK_MS = 10 * 60_000;
+
+/** The plan's BackupService is missing or not Ready: the plan is not looked at (its changes re-enqueue). */
+export class ServiceNotReadyError extends Error {
+  readonly reason: 'ServiceNotFound' | 'ServiceNotReady';
+  constructor(reason: 'ServiceNotFound' | 'ServiceNotReady', message: string) {
+    super(message);
+    this.name = 'ServiceNotReadyError';
+    this.reason = reason;
+  }
+}
+
+/** The service refused a plan write (400); `users` are the repositories using the plan, if any. */
+export class PlanWriteRefusedError extends Error {
+  readonly users: readonly string[];
+  constructor(message: string, users: readonly string[], cause: unknown) {
+    super(message, { cause });
+    this.name = 'PlanWriteRefusedError';
+    this.users = users;
+  }
+}
+
+/** The message of a refused create or replace, saying why where it can (pure). */
+export function planRefusalMessage(args: {
+  verb: 'create' | 'update' | 'delete';
+  planName: string;
+  serverText: string;
+  users: readonly string[];
+  usesPrune: boolean;
+}): string {
+  let message = `The Backup Service refused to ${args.verb} plan ${args.planName}: ${args.serverText}`;
+  if (args.users.length > 0) {
+    message += ` (used by repository ${args.users.join(', ')}; the server does not allow changes to a plan in use)`;
+  } else if (args.usesPrune && args.verb !== 'delete') {
+    message += ' (PRUNE tasks need Couchbase Server 8.0 or later)';
+  }
+  return message;
+}
+
+/** Classifies what a plan reconcile ran into (pure): a refusal, or undefined for a transient error. */
+export function classifyPlanError(err: unknown): Refusal | undefined {
+  if (err instanceof ServiceNotReadyError) return { reason: err.reason, message: err.message, waiting: true };
+  if (err instanceof PlanWriteRefusedError) {
+    return {
+      reason: err.users.length > 0 ? PLAN_REASONS.planInUse : PLAN_REASONS.planRejected,
+      message: err.message,
+      recheckAfterMs: PLAN_REFUSAL_RECHECK_MS,
+    };
+  }
+  return undefined;
+}
+
+/** True for the service's 400, its answer to an invalid plan, a plan in use, or a duplicate create. */
+export const isPlanInvalid = (err: unknown): boolean =>
+  isBackupApiError(err) && err.code === BACKUP_API_ERROR_CODES.invalid;

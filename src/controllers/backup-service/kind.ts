@@ -1,0 +1,148 @@
+import { BACKUP_API_ERROR_CODES, type ClusterInfo, isBackupApiError } from '../../backup-api/index.ts';
+import { isStale, repositoriesById } from '../cluster-observations.ts';
+import type { ManagedKind } from '../engine/managed-kind.ts';
+import type { Refusal } from '../engine/refusal-memory.ts';
+import type { ControllerDeps } from '../operator.ts';
+import { type BackupServiceResource, FINALIZER } from '../resources.ts';
+import { ConnectionError } from '../service-connections.ts';
+import {
+  afterConfigAction,
+  applyConfigAction,
+  CONFIG_RECHECK_MS,
+  type ConfigAction,
+  nextConfigAction,
+  type ObservedConfig,
+  readConfig,
+} from './config.ts';
+import { servicePollIntervalMs } from './poll-interval.ts';
+import { SERVICE_REASONS, serviceStatusFor } from './status.ts';
+
+type Service = BackupServiceResource;
+type Status = NonNullable<Service['status']>;
+
+/** What one poll of a BackupService saw. */
+export interface ServiceObserved {
+  info: ClusterInfo;
+  activeEndpoint: string;
+  config: ObservedConfig;
+}
+
+/** How soon rejected credentials are tried again without a change (a role may be granted server-side). */
+export const CREDENTIALS_RECHECK_MS = 60_000;
+
+/** Classifies what the Backup Service answered (pure, by type and status): a refusal or transient. */
+export function classifyServiceError(err: unknown, action: ConfigAction | undefined): Refusal | undefined {
+  if (err instanceof ConnectionError) return { reason: err.code, message: err.message };
+  if (!isBackupApiError(err)) return undefined;
+  if (err.code === BACKUP_API_ERROR_CODES.unauthorized || err.code === BACKUP_API_ERROR_CODES.forbidden) {
+    return {
+      reason:
+        err.code === BACKUP_API_ERROR_CODES.unauthorized
+          ? SERVICE_REASONS.unauthorized
+          : SERVICE_REASONS.forbidden,
+      message: err.message,
+      recheckAfterMs: CREDENTIALS_RECHECK_MS,
+    };
+  }
+  if (action && !err.retryable) {
+    const text = err.extras ? `${err.msg}: ${err.extras}` : err.msg;
+    return {
+      reason: SERVICE_REASONS.configRejected,
+      message: `The Backup Service rejected the configuration: ${text}`,
+      recheckAfterMs: CONFIG_RECHECK_MS,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The BackupService as a managed kind: one `GET /cluster/self` per service per poll interval,
+ * recorded in the shared observations and fanned out to the repositories that changed (all of
+ * them when the observation turns stale or fresh again); the cluster-wide configuration is read
+ * when the spec changes and every few minutes, and written when it differs.
+ */
+export function createBackupServiceKind(
+  deps: ControllerDeps,
+): ManagedKind<Service, ServiceObserved, ConfigAction, 'polled', Status> {
+  const access = deps.kinds.services;
+  /** The configuration last read, per object UID (a recreated object reads it again). */
+  const configSeen = new Map<string, { generation: number; at: number; config: ObservedConfig }>();
+  /** Services whose observation was announced stale to their dependents. */
+  const staleAnnounced = new Set<string>();
+  const pollOf = (obj: Service) => servicePollIntervalMs(obj, deps.timings.servicePollIntervalMs);
+
+  const announceAll = (key: string, info: ClusterInfo | undefined) => {
+    if (info) deps.repositoriesChanged(key, [...repositoriesById(info).keys()]);
+  };
+
+  return {
+    store: access.store as ManagedKind<Service, ServiceObserved, ConfigAction, 'polled', Status>['store'],
+    client: access.client,
+    finalizer: FINALIZER,
+    wantsFinalizer: () => false,
+    pollIntervalMs: pollOf,
+    session(obj, ctx) {
+      const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+      const uid = obj.metadata.uid ?? key;
+      const generation = obj.metadata.generation ?? 0;
+      const { signal } = ctx;
+      const connection = () => deps.connections.get(obj.metadata.namespace ?? '', obj.metadata.name);
+      return {
+        async observe() {
+          const { client } = connection();
+          let info: ClusterInfo;
+          try {
+            info = await client.getClusterInfo({ signal });
+          } catch (err) {
+            const last = deps.observations.get(key);
+            if (last && isStale(last, pollOf(obj), deps.clock.now()) && !staleAnnounced.has(key)) {
+              // Dependents mirror this observation: tell them it no longer holds.
+              staleAnnounced.add(key);
+              announceAll(key, last.info);
+            }
+            throw err;
+          }
+          const changed = deps.observations.record(key, info, deps.clock.now());
+          if (staleAnnounced.delete(key)) announceAll(key, info);
+          else deps.repositoriesChanged(key, changed);
+          const seen = configSeen.get(uid);
+          let config = seen?.config;
+          if (!seen || seen.generation !== generation || deps.clock.now() - seen.at > CONFIG_RECHECK_MS) {
+            config = await readConfig(client, obj.spec, signal);
+            configSeen.set(uid, { generation, at: deps.clock.now(), config });
+          }
+          return {
+            info,
+            activeEndpoint: client.activeNode() ?? obj.spec.endpoints[0] ?? '',
+            config: config ?? {},
+          };
+        },
+        decide(observed) {
+          const action = nextConfigAction(obj.spec, observed.config);
+          return action
+            ? { kind: 'act', action }
+            : { kind: 'done', detail: 'polled', requeueAfterMs: pollOf(obj) };
+        },
+        async act(action, observed) {
+          await applyConfigAction(connection().client, action, signal);
+          const config = afterConfigAction(observed.config, action);
+          configSeen.set(uid, { generation, at: deps.clock.now(), config });
+          return { ...observed, config };
+        },
+        status: ({ observed, result, now }) =>
+          serviceStatusFor(obj.status, observed, result, generation, now),
+      };
+    },
+    actionName: (action) => action.kind,
+    digest: (_obj, observed) => observed?.config ?? null,
+    classify: classifyServiceError,
+    readyEventAction: 'Connect',
+    forget(key) {
+      deps.connections.release(...(key.split('/') as [string, string]));
+      deps.observations.forget(key);
+      staleAnnounced.delete(key);
+      const live = new Set(access.store.list().map((s) => s.metadata.uid));
+      for (const uid of configSeen.keys()) if (!live.has(uid)) configSeen.delete(uid);
+    },
+  };
+}
