@@ -155,11 +155,12 @@ export function createBackupPlanKind(
     // Only a plan we may delete needs a finalizer; Retain and Observe let the object go at once.
     wantsFinalizer: (obj) => obj.spec.managementPolicy === 'Manage' && obj.spec.deletionPolicy === 'Delete',
     gate(obj, nowMs) {
-      const wait = gate.remaining(keyOf(obj), fingerprint(obj), nowMs);
-      if (wait === undefined) return undefined;
-      return Number.isFinite(wait) ? { requeueAfterMs: wait } : {};
+      // Taken before the reconcile: a change during it must let the next one through.
+      const seen = fingerprint(obj);
+      const wait = gate.remaining(keyOf(obj), seen, nowMs);
+      if (wait !== undefined) return { skip: Number.isFinite(wait) ? { requeueAfterMs: wait } : {} };
+      return { passed: (outcome) => gate.record(keyOf(obj), seen, nowMs, outcome.requeueAfterMs) };
     },
-    passed: (obj, nowMs, outcome) => gate.record(keyOf(obj), fingerprint(obj), nowMs, outcome.requeueAfterMs),
     pollIntervalMs: pollOf,
     session(obj, ctx) {
       const planName = planNameOf(obj);

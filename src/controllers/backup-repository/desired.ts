@@ -19,12 +19,35 @@ export const REPOSITORY_REASONS = {
   planChangeUnsupported: 'PlanChangeUnsupported',
   waitingForService: 'WaitingForService',
   serviceUnavailable: 'ServiceUnavailable',
+  serviceUnreachable: 'ServiceUnreachable',
   healthy: 'Healthy',
   unhealthy: 'Unhealthy',
   unknown: 'Unknown',
   triggerRejected: 'TriggerRejected',
   deletionRejected: 'DeletionRejected',
 } as const;
+
+/** Synced reasons that say the spec of their generation was applied (or found matching). */
+const APPLIED_REASONS: readonly string[] = [
+  REPOSITORY_REASONS.synced,
+  REPOSITORY_REASONS.drifted,
+  REPOSITORY_REASONS.triggerRejected,
+];
+
+/**
+ * Whether the spec of `generation` was applied (pure): a Synced condition of that generation says it
+ * matched or was made to match. A status written while waiting (plan not Ready, service down)
+ * carries the generation too but applied nothing, so a change of spec stays a change, not drift.
+ */
+export function specApplied(
+  conditions:
+    | ReadonlyDeep<{ type: string; reason: string; observedGeneration?: number | undefined }[]>
+    | undefined,
+  generation: number,
+): boolean {
+  const synced = conditions?.find((c) => c.type === 'Synced');
+  return synced?.observedGeneration === generation && APPLIED_REASONS.includes(synced.reason);
+}
 
 /** Repository id on the Backup Service: `spec.repositoryId`, else the object name. */
 export function repositoryId(obj: Obj): string {

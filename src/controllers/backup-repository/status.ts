@@ -188,6 +188,11 @@ export interface RepositoryOutcome {
   synced: { status: Condition['status']; reason: string; message: string };
 }
 
+/** The outcome of a reconcile that could not finish: kstatus and Synced say the same (pure). */
+export function blockedOutcome(state: KStatusState, reason: string, message: string): RepositoryOutcome {
+  return { state, reason, message, synced: { status: 'False', reason, message } };
+}
+
 /**
  * Sets the conditions (pure): kstatus from `outcome`, Synced, and Healthy from the server's health
  * (Unknown while the repository is not observed). RPOMet is not set: the spec declares no RPO.

@@ -100,10 +100,11 @@ export interface ManagedKind<T extends ManagedObject, O, A, D, S extends object>
   finalizer: string;
   /** Whether the object should carry the finalizer now. */
   wantsFinalizer(obj: T): boolean;
-  /** A throttle before any request: an outcome skips this reconcile (nothing changed, not due). */
-  gate?(obj: T, nowMs: number): ReconcileOutcome | undefined;
-  /** Records that a reconcile of `obj` happened (for the gate); called after every outcome. */
-  passed?(obj: T, nowMs: number, outcome: ReconcileOutcome): void;
+  /**
+   * A throttle before any request: `skip` ends this reconcile (nothing changed, not due); otherwise
+   * `passed` is told the outcome of the reconcile that went through (not when it threw).
+   */
+  gate?(obj: T, nowMs: number): { skip: ReconcileOutcome } | { passed(outcome: ReconcileOutcome): void };
   session(obj: T, ctx: ReconcileContext): ReconcileSession<T, O, A, D, S>;
   /** Stable name of an action for the refusal memory and Events (`create`, `pause`, …). */
   actionName(action: A): string;
@@ -114,7 +115,7 @@ export interface ManagedKind<T extends ManagedObject, O, A, D, S extends object>
    */
   digest(obj: T, observed: O | undefined, refusedWith?: unknown): unknown;
   /** Pure, by type and status code: a refusal, or undefined for a transient failure. */
-  classify(err: unknown, action: A | undefined): Refusal | undefined;
+  classify(err: unknown, action: A | undefined, obj: T): Refusal | undefined;
   /** The Normal Event of a successful action. */
   actedEvent?(obj: T, action: A, observed: O): EventInput | undefined;
   /** The Warning Event of a fresh refusal (not of one held back by the memory). */

@@ -141,7 +141,7 @@ export function createManagedReconciler<T extends ManagedObject, O, A, D, S exte
 
     /** The one result policy for anything thrown by observe, act or settle. */
     const failed = async (err: unknown): Promise<ReconcileOutcome> => {
-      const refusal = kind.classify(err, action);
+      const refusal = kind.classify(err, action, obj);
       if (!refusal) {
         await end({ kind: 'unavailable', error: err, action });
         throw err;
@@ -223,9 +223,8 @@ export function createManagedReconciler<T extends ManagedObject, O, A, D, S exte
       kind.forget?.(req.key);
       return undefined;
     }
-    const nowMs = deps.clock.now();
-    const skip = kind.gate?.(obj, nowMs);
-    if (skip) return skip;
+    const gate = kind.gate?.(obj, deps.clock.now());
+    if (gate && 'skip' in gate) return gate.skip;
     let outcome: ReconcileOutcome | undefined;
     if (isDeleting(obj)) {
       outcome = await finalize(obj, ctx);
@@ -237,7 +236,7 @@ export function createManagedReconciler<T extends ManagedObject, O, A, D, S exte
     } else {
       outcome = await reconcileLive(obj, ctx);
     }
-    kind.passed?.(obj, nowMs, outcome ?? {});
+    gate?.passed(outcome ?? {});
     return outcome;
   };
 }
