@@ -1,7 +1,7 @@
 import type { EventsV1Event } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMemoryLogger } from '../../../test/support/runtime.ts';
 import { createEventRecorder, EventType, REPORTING_CONTROLLER } from './events.ts';
-import { createMemoryLogger } from './test-support.ts';
 
 const plan = {
   apiVersion: 'cbbs.dev/v1alpha1',
