@@ -1,15 +1,34 @@
 #!/usr/bin/env bash
 # Argo CD wants one self-contained script per kind, but there are only two behaviours: long-lived
 # kinds (kstatus conditions) and one-shot kinds (phase). The sources are health/long-lived.lua and
-# health/one-shot.lua; this writes resource_customizations/cbbs.dev/<Kind>/health.lua from them and
-# argocd-cm-health.yaml (one `resource.customizations.health.cbbs.dev_<Kind>` key per kind) from
-# those. Run it after editing a source; test/unit/argocd-health.test.ts fails while they differ.
+# health/one-shot.lua; what they share lives once in health/prelude.lua and health/conditions.lua,
+# which a source pulls in with a line `-- #include <file>` (the included file's leading comment
+# documents it and is not copied). This writes resource_customizations/cbbs.dev/<Kind>/health.lua
+# from them and argocd-cm-health.yaml (one `resource.customizations.health.cbbs.dev_<Kind>` key per
+# kind) from those. Run it after editing a source; test/unit/argocd-health.test.ts fails while they differ.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+# Prints health/$1 with each `-- #include <file>` line replaced by health/<file> minus its leading comment.
+assemble() {
+  local line file
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [[ "$line" =~ ^--\ \#include\ ([A-Za-z0-9._-]+)$ ]]; then
+      file="health/${BASH_REMATCH[1]}"
+      [ -f "$file" ] || { echo "generate-configmap.sh: $1 includes missing $file" >&2; exit 1; }
+      awk 'started || !/^--/ { started = 1; print }' "$file"
+    else
+      printf '%s\n' "$line"
+    fi
+  done < "health/$1"
+}
+
 for kind in BackupService BackupPlan BackupRepository BackupRun BackupRestore; do
-  case "$kind" in BackupRun|BackupRestore) source=health/one-shot.lua ;; *) source=health/long-lived.lua ;; esac
+  case "$kind" in BackupRun|BackupRestore) source=one-shot.lua ;; *) source=long-lived.lua ;; esac
   mkdir -p "resource_customizations/cbbs.dev/$kind"
-  sed "s/{{KIND}}/$kind/g" "$source" > "resource_customizations/cbbs.dev/$kind/health.lua"
+  # Assembled into a variable first so that a failed include stops the script (set -e) before writing.
+  script="$(assemble "$source")"
+  printf '%s\n' "$script" | sed "s/{{KIND}}/$kind/g" > "resource_customizations/cbbs.dev/$kind/health.lua"
 done
 out=argocd-cm-health.yaml
 {

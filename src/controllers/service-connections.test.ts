@@ -119,4 +119,57 @@ describe('service connections', () => {
     connections.release('ns', 'cb');
     expect(made[0]?.closed).toBe(true);
   });
+
+  it.each(['http://cb:80970', 'http://admin:s3cret@cb:8097'])(
+    'turns an endpoint the client refuses (%s) into an InvalidEndpoint ConnectionError without the credentials',
+    async (endpoint) => {
+      const services = createStore<BackupServiceResource>();
+      const secrets = createStore<V1Secret>();
+      // The real client factory: it is the one that refuses these URLs.
+      const connections = createServiceConnections({ services, secrets });
+      services.upsert(service({ endpoints: [endpoint] }));
+      secrets.upsert(secret('creds', { username: 'admin', password: 'pw' }));
+      let caught: unknown;
+      try {
+        connections.get('ns', 'cb');
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(ConnectionError);
+      expect((caught as ConnectionError).code).toBe(CONNECTION_ERROR_CODES.invalidEndpoint);
+      expect((caught as ConnectionError).message).toContain('BackupService ns/cb');
+      expect((caught as ConnectionError).message).not.toContain('s3cret');
+      await connections.close();
+    },
+  );
+
+  it('does not hand out a closed client after settings that could not be built are reverted', () => {
+    const services = createStore<BackupServiceResource>();
+    const secrets = createStore<V1Secret>();
+    const made: { closed: boolean }[] = [];
+    const connections = createServiceConnections({
+      services,
+      secrets,
+      createClient: ((options: BackupClientOptions) => {
+        if (options.urls.some((u) => u.endsWith(':80970'))) throw new TypeError('port out of range');
+        const entry = { closed: false };
+        made.push(entry);
+        return {
+          close: async () => {
+            entry.closed = true;
+          },
+          entry,
+        };
+      }) as never,
+    });
+    services.upsert(service());
+    secrets.upsert(secret('creds', { username: 'admin', password: 'pw' }));
+    connections.get('ns', 'cb');
+    services.upsert(service({ endpoints: ['http://cb:80970'] }));
+    expect(codeOf(() => connections.get('ns', 'cb'))).toBe(CONNECTION_ERROR_CODES.invalidEndpoint);
+    services.upsert(service());
+    const { client } = connections.get('ns', 'cb');
+    expect((client as unknown as { entry: { closed: boolean } }).entry.closed).toBe(false);
+    expect(made.map((m) => m.closed)).toEqual([true, false]);
+  });
 });

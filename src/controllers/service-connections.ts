@@ -9,6 +9,8 @@ export const CONNECTION_ERROR_CODES = {
   serviceNotFound: 'ServiceNotFound',
   secretNotFound: 'SecretNotFound',
   secretKeyMissing: 'SecretKeyMissing',
+  /** The endpoints passed admission but the client refuses them (e.g. a port out of range). */
+  invalidEndpoint: 'InvalidEndpoint',
 } as const;
 export type ConnectionErrorCode = (typeof CONNECTION_ERROR_CODES)[keyof typeof CONNECTION_ERROR_CODES];
 
@@ -127,14 +129,30 @@ export function createServiceConnections(opts: ServiceConnectionsOptions): Servi
       const fingerprint = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
       const cached = cache.get(key);
       if (cached?.fingerprint === fingerprint) return { client: cached.client, service, key };
-      if (cached) void cached.client.close();
-      const client = make({
-        urls: settings.urls,
-        auth: settings.auth,
-        ...(Object.keys(settings.tls).length > 0 ? { tls: settings.tls } : {}),
-        timeoutMs: opts.timeoutMs ?? 10_000,
-        ...(opts.onAttempt ? { onAttempt: (a: AttemptInfo) => opts.onAttempt?.(key, a) } : {}),
-      });
+      if (cached) {
+        // Dropped before building: if the new settings fail, a closed client must not stay cached.
+        cache.delete(key);
+        void cached.client.close();
+      }
+      let client: BackupClient;
+      try {
+        client = make({
+          urls: settings.urls,
+          auth: settings.auth,
+          ...(Object.keys(settings.tls).length > 0 ? { tls: settings.tls } : {}),
+          timeoutMs: opts.timeoutMs ?? 10_000,
+          ...(opts.onAttempt ? { onAttempt: (a: AttemptInfo) => opts.onAttempt?.(key, a) } : {}),
+        });
+      } catch (err) {
+        // Endpoints the CRD admitted before its rules were tightened reach here; a ConnectionError
+        // becomes a Stalled condition instead of a reconcile error retried forever. Client errors
+        // name the problem, not the URL; the replace keeps a future one from leaking `user:pass@`.
+        const problem = (err instanceof Error ? err.message : String(err)).replace(/\/\/[^\s/?#@]*@/g, '//');
+        throw new ConnectionError(
+          CONNECTION_ERROR_CODES.invalidEndpoint,
+          `BackupService ${key} has an endpoint the operator cannot use: ${problem}`,
+        );
+      }
       cache.set(key, { fingerprint, client });
       return { client, service, key };
     },

@@ -9,6 +9,42 @@ export const backupServiceKind = kindMeta('BackupService', 'backupservices', ['c
 
 const ENDPOINT_PATTERN = '^https?://[^\\s/?#]+(/[^\\s?#]*)?$';
 
+// The pattern lets through what URL parsing then refuses: credentials in the URL and ports out of
+// range. CEL rules on the list catch those: the API server echoes the value of a failing string
+// (pattern or CEL alike), credentials included, but for a list it prints only the word "array".
+// Each regular expression is RE2 and JavaScript alike, so the zod mirror is the same expression.
+const USERINFO_PATTERN = '^[^:/?#]+://[^/?#]*@';
+// Scheme, optional userinfo, then a bracketed IPv6 literal or a host without ':'.
+const HOST_PREFIX = '^[^:/?#]+://([^/?#]*@)?(\\[[^\\]/?#]*\\]|[^:/?#@\\[]*)';
+const HAS_PORT_PATTERN = `${HOST_PREFIX}:[^/?#@]*([/?#].*)?$`;
+const PORT_1_TO_65535 =
+  '0*([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
+const VALID_PORT_PATTERN = `${HOST_PREFIX}:${PORT_1_TO_65535}([/?#].*)?$`;
+
+const hasUserinfo = (v: string) => new RegExp(USERINFO_PATTERN).test(v);
+const hasValidPort = (v: string) =>
+  !new RegExp(HAS_PORT_PATTERN).test(v) || new RegExp(VALID_PORT_PATTERN).test(v);
+
+const endpointsSchema = withRules(
+  z
+    .array(z.string().min(1).max(2048).regex(new RegExp(ENDPOINT_PATTERN)).describe('Base URL.'))
+    .min(1)
+    .max(16),
+  [
+    {
+      rule: `self.all(e, !e.matches(r'${USERINFO_PATTERN}'))`,
+      message:
+        'endpoints must not carry credentials (user@ or user:password@): put them in the Secret of credentialsSecretRef',
+      check: (list: string[]) => !list.some(hasUserinfo),
+    },
+    {
+      rule: `self.all(e, !e.matches(r'${HAS_PORT_PATTERN}') || e.matches(r'${VALID_PORT_PATTERN}'))`,
+      message: 'an endpoint port must be a number from 1 to 65535',
+      check: (list: string[]) => list.every(hasValidPort),
+    },
+  ],
+);
+
 export { DURATION_PATTERN } from './duration.ts';
 
 const tlsSchema = z
@@ -68,10 +104,7 @@ const configSchema = z
 /** Desired state of a BackupService. */
 export const BackupServiceSpecSchema = z
   .object({
-    endpoints: z
-      .array(z.string().min(1).max(2048).regex(new RegExp(ENDPOINT_PATTERN)).describe('Base URL.'))
-      .min(1)
-      .max(16)
+    endpoints: endpointsSchema
       // atomic, not set: the order is the failover order, which a set does not preserve.
       .meta({ 'x-kubernetes-list-type': 'atomic' })
       .describe(

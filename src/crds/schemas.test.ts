@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { parseNodeUrl } from '../backup-api/transport.ts';
 import { BackupPlanSchema, BackupPlanSpecSchema } from './backup-plan.ts';
 import {
   BackupRepositorySchema,
@@ -46,6 +47,34 @@ describe('BackupService spec', () => {
     },
     { name: 'no endpoints', spec: { ...good, endpoints: [] }, ok: false },
     { name: 'endpoint without scheme', spec: { ...good, endpoints: ['cb:8097'] }, ok: false },
+    ...[
+      'http://cb:80970',
+      'http://cb:0',
+      'http://cb:65536',
+      'http://cb:/',
+      'https://[::1]:99999/_p/backup',
+      'http://u:p@cb:8097',
+      'http://user@cb:8097',
+      'http://u:p@cb',
+      'https://u:p@[::1]:18097',
+    ].map((endpoint) => ({
+      name: `endpoint ${endpoint}`,
+      spec: { ...good, endpoints: [endpoint] },
+      ok: false,
+    })),
+    ...[
+      'http://cb',
+      'http://cb:1',
+      'http://cb:65535',
+      'http://cb:8091/_p/backup',
+      'https://[::1]:18097',
+      'http://[fe80::1]',
+      'http://cb.ns.svc:8097/path:with@colon',
+    ].map((endpoint) => ({
+      name: `endpoint ${endpoint}`,
+      spec: { ...good, endpoints: [endpoint] },
+      ok: true,
+    })),
     { name: 'rotation size 4', spec: { ...good, config: { historyRotationSize: 4 } }, ok: false },
     { name: 'rotation size 201', spec: { ...good, config: { historyRotationSize: 201 } }, ok: false },
     { name: 'fractional rotation size', spec: { ...good, config: { historyRotationSize: 5.5 } }, ok: false },
@@ -55,6 +84,30 @@ describe('BackupService spec', () => {
     { name: 'poll interval 1m30s', spec: { ...good, pollInterval: '1m30s' }, ok: true },
     { name: 'poll interval below 1s', spec: { ...good, pollInterval: '500ms' }, ok: false },
   ]);
+
+  it('names the problem of an endpoint with credentials without echoing them', () => {
+    const result = BackupServiceSpecSchema.safeParse({
+      ...good,
+      endpoints: ['http://admin:s3cret@cb:80970'],
+    });
+    const messages = result.error?.issues.map((i) => i.message) ?? [];
+    expect(messages).toEqual([
+      expect.stringContaining('endpoints must not carry credentials'),
+      'an endpoint port must be a number from 1 to 65535',
+    ]);
+    expect(JSON.stringify(result.error?.issues)).not.toContain('s3cret');
+  });
+
+  it('admits only endpoints the Backup Service client can parse', () => {
+    for (const endpoint of [
+      'http://cb:65535',
+      'https://[::1]:18097',
+      'http://cb.ns.svc:8097/path:with@colon',
+    ]) {
+      expect(BackupServiceSpecSchema.safeParse({ ...good, endpoints: [endpoint] }).success).toBe(true);
+      expect(() => parseNodeUrl(endpoint), endpoint).not.toThrow();
+    }
+  });
 
   it('applies defaults', () => {
     const spec = BackupServiceSpecSchema.parse(good);

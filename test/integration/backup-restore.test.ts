@@ -7,7 +7,6 @@ import { createBackupRepositoryReconciler } from '../../src/controllers/backup-r
 import { createBackupRestoreReconciler } from '../../src/controllers/backup-restore/reconciler.ts';
 import { createBackupRunReconciler } from '../../src/controllers/backup-run/reconciler.ts';
 import { createBackupServiceReconciler } from '../../src/controllers/backup-service/reconciler.ts';
-import { emulatorHttp, taskPostsByRepository } from '../../src/controllers/one-shot/test-support.ts';
 import type { Operator } from '../../src/controllers/operator.ts';
 import {
   backupRepositoryKind,
@@ -25,6 +24,7 @@ import {
   startTestOperator,
   waitForResource,
 } from '../harness/operator.ts';
+import { emulatorHttp, taskPostsByRepository } from '../support/one-shot-http.ts';
 
 interface OneShotObject {
   metadata: { generation?: number; resourceVersion?: string };

@@ -10,7 +10,6 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBackupRunReconciler } from '../../src/controllers/backup-run/reconciler.ts';
 import { createBackupServiceReconciler } from '../../src/controllers/backup-service/reconciler.ts';
-import { emulatorHttp, taskPostsByRepository } from '../../src/controllers/one-shot/test-support.ts';
 import type { Operator } from '../../src/controllers/operator.ts';
 import {
   backupRepositoryKind,
@@ -28,6 +27,7 @@ import {
   startTestOperator,
   waitForResource,
 } from '../harness/operator.ts';
+import { emulatorHttp, taskPostsByRepository } from '../support/one-shot-http.ts';
 
 interface RunObject {
   metadata: { generation?: number; resourceVersion?: string };

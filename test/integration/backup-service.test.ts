@@ -202,4 +202,32 @@ describe('BackupService', () => {
     expect(err?.code).toBe(422);
     expect(err?.body).toContain('pollInterval must be at least 1s');
   });
+
+  it.each([
+    {
+      name: 'port-out-of-range',
+      endpoint: 'http://cb:80970',
+      message: 'an endpoint port must be a number from 1 to 65535',
+    },
+    {
+      name: 'credentials-in-url',
+      endpoint: 'http://admin:s3cret@cb:8097',
+      message: 'endpoints must not carry credentials',
+    },
+  ])(
+    'rejects the endpoint $endpoint at admission without echoing credentials',
+    async ({ name, endpoint, message }) => {
+      const err = await createResource(kc, backupServiceKind, namespace, name, {
+        endpoints: [env.emulator.url, endpoint],
+        credentialsSecretRef: { name: 'cb-admin' },
+      }).then(
+        () => undefined,
+        (e: unknown) => e as { code?: number; body?: string },
+      );
+      expect(err?.code).toBe(422);
+      expect(err?.body).toContain('spec.endpoints');
+      expect(err?.body).toContain(message);
+      expect(err?.body).not.toContain('s3cret');
+    },
+  );
 });

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { emulatorHttp, taskPostsByOperation } from '../../src/controllers/one-shot/test-support.ts';
 import { backupRestoreKind, backupRunKind, backupServiceKind, type KindMeta } from '../../src/crds/index.ts';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
 import { createCredentialsSecret, createResource, waitForResource } from '../harness/operator.ts';
+import { emulatorHttp, taskPostsByOperation } from '../support/one-shot-http.ts';
 
 interface OneShotObject {
   status?: { observedGeneration?: number; phase?: string; taskName?: string; error?: string };

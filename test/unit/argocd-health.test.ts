@@ -227,6 +227,28 @@ const oneShotSamples: Sample[] = [
 
 const ONE_SHOT_KINDS = new Set(['BackupRun', 'BackupRestore']);
 
+/**
+ * A health source as generate-configmap.sh assembles it: each `-- #include <file>` line becomes
+ * health/<file> without its leading comment.
+ */
+async function assembleSource(source: string): Promise<string> {
+  const lines = (await readFile(join(argocdDir, 'health', source), 'utf8')).split('\n');
+  const out: string[] = [];
+  for (const line of lines) {
+    const include = /^-- #include ([A-Za-z0-9._-]+)$/.exec(line)?.[1];
+    if (include === undefined) {
+      out.push(line);
+      continue;
+    }
+    const included = (await readFile(join(argocdDir, 'health', include), 'utf8'))
+      .replace(/\n$/, '')
+      .split('\n');
+    const start = included.findIndex((l) => !l.startsWith('--'));
+    out.push(...(start < 0 ? [] : included.slice(start)));
+  }
+  return out.join('\n');
+}
+
 describe('Argo CD health checks', () => {
   // Looked up by each test rather than in beforeAll, so that a missing interpreter fails every test
   // instead of leaving them skipped.
@@ -270,7 +292,7 @@ describe('Argo CD health checks', () => {
     for (const kind of kinds) {
       const script = await readFile(scriptPath(kind), 'utf8');
       const source = ONE_SHOT_KINDS.has(kind) ? 'one-shot.lua' : 'long-lived.lua';
-      const template = await readFile(join(argocdDir, 'health', source), 'utf8');
+      const template = await assembleSource(source);
       expect(
         script === template.replaceAll('{{KIND}}', kind),
         `${kind}/health.lua is stale against health/${source}: run bash deploy/argocd/generate-configmap.sh`,
@@ -279,6 +301,16 @@ describe('Argo CD health checks', () => {
         cm.data[`resource.customizations.health.cbbs.dev_${kind}`] === script,
         `argocd-cm-health.yaml is stale for ${kind}: run bash deploy/argocd/generate-configmap.sh`,
       ).toBe(true);
+    }
+  });
+
+  it('keeps the shared Lua in one place: the sources include it rather than copy it', async () => {
+    for (const source of ['long-lived.lua', 'one-shot.lua']) {
+      const text = await readFile(join(argocdDir, 'health', source), 'utf8');
+      expect(text).toContain('-- #include prelude.lua');
+      expect(text).toContain('-- #include conditions.lua');
+      expect(text, source).not.toContain('local function findCondition');
+      expect(text, source).not.toContain('if ready ~= nil and ready.status == "True" then');
     }
   });
 

@@ -4,52 +4,7 @@
 -- status.error, Pending/Running -> Progressing; without a phase the conditions decide:
 -- Ready=True -> Healthy, Reconciling=True -> Progressing, Ready=False -> Degraded, else Progressing.
 -- Written for gopher-lua (Lua 5.1, as Argo CD runs it) and tested with Lua 5.4.
-local hs = {}
-
-local function findCondition(status, conditionType)
-  if type(status.conditions) ~= "table" then
-    return nil
-  end
-  for _, condition in ipairs(status.conditions) do
-    if condition.type == conditionType then
-      return condition
-    end
-  end
-  return nil
-end
-
-local function messageOf(condition, fallback)
-  if condition ~= nil and condition.message ~= nil and condition.message ~= "" then
-    return condition.message
-  end
-  return fallback
-end
-
-local status = obj.status
-if status == nil then
-  hs.status = "Progressing"
-  hs.message = "Waiting for the operator to report status"
-  return hs
-end
-
-local generation = nil
-if obj.metadata ~= nil then
-  generation = obj.metadata.generation
-end
-if generation ~= nil and (status.observedGeneration == nil or status.observedGeneration < generation) then
-  hs.status = "Progressing"
-  hs.message = "Waiting for the operator to observe generation " .. tostring(generation)
-  return hs
-end
-
-local stalled = findCondition(status, "Stalled")
-if stalled ~= nil and stalled.status == "True" then
-  hs.status = "Degraded"
-  hs.message = messageOf(stalled, "Stalled")
-  return hs
-end
-
-local ready = findCondition(status, "Ready")
+-- #include prelude.lua
 
 -- One-shot kinds: the phase is the outcome. Succeeded and Failed are final.
 if status.phase == "Succeeded" then
@@ -80,25 +35,4 @@ if status.phase == "Pending" or status.phase == "Running" then
   return hs
 end
 
-if ready ~= nil and ready.status == "True" then
-  hs.status = "Healthy"
-  hs.message = messageOf(ready, "Ready")
-  return hs
-end
-
-local reconciling = findCondition(status, "Reconciling")
-if reconciling ~= nil and reconciling.status == "True" then
-  hs.status = "Progressing"
-  hs.message = messageOf(reconciling, "Reconciling")
-  return hs
-end
-
-if ready ~= nil and ready.status == "False" then
-  hs.status = "Degraded"
-  hs.message = messageOf(ready, "Not ready")
-  return hs
-end
-
-hs.status = "Progressing"
-hs.message = messageOf(ready, "Waiting for the Ready condition")
-return hs
+-- #include conditions.lua

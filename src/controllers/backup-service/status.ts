@@ -4,7 +4,7 @@ import { CONDITION_TYPES } from '../../crds/index.ts';
 import type { Result } from '../engine/managed-kind.ts';
 import type { BackupServiceResource } from '../resources.ts';
 import { type Condition, KStatusState, setCondition, setKStatus } from '../runtime/index.ts';
-import { ConnectionError, type ConnectionErrorCode } from '../service-connections.ts';
+import { CONNECTION_ERROR_CODES, ConnectionError, type ConnectionErrorCode } from '../service-connections.ts';
 import type { ConfigAction, ObservedConfig } from './config.ts';
 
 type Status = NonNullable<BackupServiceResource['status']>;
@@ -73,14 +73,26 @@ export function serviceStatus(
   const next: Status = { ...previous };
 
   if (obs.kind === 'connection-error') {
-    conditions = set(conditions, CONDITION_TYPES.CredentialsValid, 'False', obs.code, obs.message);
-    conditions = set(
-      conditions,
-      CONDITION_TYPES.ServiceReachable,
-      'Unknown',
-      SERVICE_REASONS.unknown,
-      'Not contacted: the credentials are incomplete.',
-    );
+    if (obs.code === CONNECTION_ERROR_CODES.invalidEndpoint) {
+      // The endpoints are at fault, not the credentials, which stay unchecked.
+      conditions = set(conditions, CONDITION_TYPES.ServiceReachable, 'False', obs.code, obs.message);
+      conditions = set(
+        conditions,
+        CONDITION_TYPES.CredentialsValid,
+        'Unknown',
+        SERVICE_REASONS.unknown,
+        'Not checked: the endpoints cannot be used.',
+      );
+    } else {
+      conditions = set(conditions, CONDITION_TYPES.CredentialsValid, 'False', obs.code, obs.message);
+      conditions = set(
+        conditions,
+        CONDITION_TYPES.ServiceReachable,
+        'Unknown',
+        SERVICE_REASONS.unknown,
+        'Not contacted: the credentials are incomplete.',
+      );
+    }
     conditions = setKStatus(
       conditions,
       { state: KStatusState.Stalled, reason: obs.code, message: obs.message, observedGeneration: generation },

@@ -1,10 +1,10 @@
 import { ApiException } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { createMemoryLogger, eventually } from '../../../test/support/runtime.ts';
 import { createController, type Reconciler } from './controller.ts';
 import { TerminalError } from './errors.ts';
 import { createRuntimeMetrics } from './metrics.ts';
-import { createMemoryLogger, eventually } from './test-support.ts';
 import { createWorkQueue, type WorkQueue } from './work-queue.ts';
 
 type Call = [string, string, number?];

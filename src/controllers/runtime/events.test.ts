@@ -1,7 +1,7 @@
 import type { EventsV1Event } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMemoryLogger } from '../../../test/support/runtime.ts';
 import { createEventRecorder, EventType, REPORTING_CONTROLLER } from './events.ts';
-import { createMemoryLogger } from './test-support.ts';
 
 const plan = {
   apiVersion: 'cbbs.dev/v1alpha1',
@@ -71,6 +71,61 @@ describe('createEventRecorder', () => {
     await recorder.record(plan, failed);
     expect(sent).toHaveLength(3);
     expect(sent[2]?.body.series?.count).toBe(3);
+  });
+
+  it('carries the pending count of an event whose window lapsed while other events were pruned', async () => {
+    const { sent, recorder } = setup();
+    await recorder.record(plan, failed);
+    await recorder.record(plan, failed);
+    vi.advanceTimersByTime(30_000);
+    await recorder.record(plan, { ...failed, note: 'other message' });
+    vi.advanceTimersByTime(120_000);
+    await recorder.record(plan, { ...failed, note: 'third message' });
+    await recorder.record(plan, failed);
+    expect(sent.map((s) => s.body.series?.count)).toEqual([undefined, undefined, undefined, 2]);
+  });
+
+  it('keeps the dedup bounded and prunes only from the front over a long run of distinct events', async () => {
+    const sent: EventsV1Event[] = [];
+    const recorder = createEventRecorder({
+      client: { createNamespacedEvent: async (p) => sent.push(p.body) },
+      instance: 'pod-1',
+      log: createMemoryLogger().log,
+      dedupWindowMs: 60_000,
+      maxDedupEntries: 500,
+    });
+    const distinct = 5_000;
+    let largest = 0;
+    for (let i = 0; i < distinct; i++) {
+      // Each event repeats once within its window, so every entry lapses with a repeat pending.
+      await recorder.record(plan, { ...failed, note: `failure ${i}` });
+      await recorder.record(plan, { ...failed, note: `failure ${i}` });
+      vi.advanceTimersByTime(1_000);
+      largest = Math.max(largest, recorder.dedupStats().entries);
+    }
+    expect(sent).toHaveLength(distinct);
+    expect(largest).toBeLessThanOrEqual(500);
+    // Amortised O(1): each record looks at the entries it prunes plus one; a full scan would be ~n²/2.
+    expect(recorder.dedupStats().pruneVisits).toBeLessThanOrEqual(2 * distinct * 2);
+  });
+
+  it('forgets the pending count of an evicted event, so its next occurrence is sent without a series', async () => {
+    const sent: EventsV1Event[] = [];
+    const recorder = createEventRecorder({
+      client: { createNamespacedEvent: async (p) => sent.push(p.body) },
+      instance: 'pod-1',
+      log: createMemoryLogger().log,
+      dedupWindowMs: 60_000,
+      maxDedupEntries: 2,
+    });
+    await recorder.record(plan, failed);
+    await recorder.record(plan, failed);
+    vi.advanceTimersByTime(60_000);
+    await recorder.record(plan, { ...failed, note: 'b' });
+    await recorder.record(plan, { ...failed, note: 'c' });
+    await recorder.record(plan, failed);
+    expect(recorder.dedupStats().entries).toBe(2);
+    expect(sent.map((e) => e.series?.count)).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   it('never rejects when the apiserver refuses the event', async () => {

@@ -41,6 +41,21 @@ export interface EventRecorderOptions {
   clock?: Clock;
   /** Identical events (object + type + reason + note) within this window are counted, not sent; 10 min unless told. */
   dedupWindowMs?: number;
+  /** Most distinct events the dedup remembers at once; the oldest are forgotten first. 4096 unless told. */
+  maxDedupEntries?: number;
+}
+
+/** What the dedup holds and how much work its pruning did; for tests and diagnostics. */
+export interface DedupStats {
+  /** Distinct events remembered now. */
+  entries: number;
+  /** Remembered events looked at by pruning since the recorder was created. */
+  pruneVisits: number;
+}
+
+/** The recorder {@link createEventRecorder} returns. */
+export interface DedupingEventRecorder extends EventRecorder {
+  dedupStats(): DedupStats;
 }
 
 // exactOptionalPropertyTypes: the client-node model types reject explicit `undefined` members.
@@ -57,17 +72,42 @@ function definedOnly<T extends Record<string, unknown>>(o: T): { [K in keyof T]?
  * backoff would write one Event per retry. A repeat after the window carries `series.count`, the
  * number of occurrences since the last event sent.
  */
-export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
+export function createEventRecorder(opts: EventRecorderOptions): DedupingEventRecorder {
   const clock = opts.clock ?? systemClock;
   const windowMs = opts.dedupWindowMs ?? 600_000;
-  const seen = new Map<string, { sentAt: number; count: number }>();
+  const maxEntries = Math.max(1, opts.maxDedupEntries ?? 4096);
+  // Maps iterate in insertion order, and both are kept in age order so pruning only ever looks at
+  // the front: `open` by sentAt (a key is re-inserted each time it is sent), `lapsed` by when its
+  // window ran out. `open` holds events sent within the window; `lapsed` holds events whose window
+  // ran out with repeats still unreported, so the next occurrence can carry their count.
+  const open = new Map<string, { sentAt: number; count: number }>();
+  const lapsed = new Map<string, number>();
+  let pruneVisits = 0;
 
   const prune = (now: number): void => {
-    for (const [key, entry] of seen)
-      if (now - entry.sentAt >= windowMs && entry.count === 0) seen.delete(key);
+    for (const [key, entry] of open) {
+      pruneVisits++;
+      if (now - entry.sentAt < windowMs) break;
+      open.delete(key);
+      if (entry.count > 0) lapsed.set(key, entry.count);
+    }
+  };
+
+  // The cap bounds memory when many distinct events arrive. Lapsed entries go first, oldest first:
+  // their pending repeats are dropped, so the next such event is sent without a series (it
+  // under-counts, it never over-reports). Only when nothing has lapsed does the oldest open entry go,
+  // which loses its suppression: a repeat within its window is then sent again.
+  const evictOverflow = (): void => {
+    while (open.size + lapsed.size > maxEntries) {
+      const oldest = lapsed.size > 0 ? lapsed : open;
+      const key = oldest.keys().next().value;
+      if (key === undefined) return;
+      oldest.delete(key);
+    }
   };
 
   return {
+    dedupStats: () => ({ entries: open.size + lapsed.size, pruneVisits }),
     async record(regarding, event) {
       const meta = regarding.metadata ?? {};
       const namespace = meta.namespace ?? 'default';
@@ -76,13 +116,17 @@ export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
       );
       const now = clock.now();
       prune(now);
-      const entry = seen.get(key);
+      const entry = open.get(key);
+      // Checked again: pruning stops at the first open entry, which a clock stepping back can put out of order.
       if (entry && now - entry.sentAt < windowMs) {
         entry.count++;
         return;
       }
-      const repeats = entry ? entry.count + 1 : 1;
-      seen.set(key, { sentAt: now, count: 0 });
+      const repeats = (entry?.count ?? lapsed.get(key) ?? 0) + 1;
+      open.delete(key);
+      lapsed.delete(key);
+      open.set(key, { sentAt: now, count: 0 });
+      evictOverflow();
       const eventTime = new V1MicroTime(now);
       const body: EventsV1Event = {
         apiVersion: 'events.k8s.io/v1',

@@ -1,5 +1,10 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  startTestApiServer,
+  type TestApiServer,
+  type TestObject,
+} from '../../../test/support/scripted-apiserver.ts';
 import { ErrorPolicy, errorPolicy } from './errors.ts';
 import {
   addFinalizerPatch,
@@ -11,7 +16,6 @@ import {
   removeFinalizerPatch,
 } from './finalizer.ts';
 import { createApiFactory, createCustomResourceClient } from './kube-client.ts';
-import { startTestApiServer, type TestApiServer, type TestObject } from './test-apiserver.ts';
 
 const F = 'cbbs.dev/finalizer';
 const obj = (finalizers?: string[]) => ({

@@ -39,6 +39,8 @@ export {
 } from './errors.ts';
 export {
   createEventRecorder,
+  type DedupingEventRecorder,
+  type DedupStats,
   type EventInput,
   type EventRecorder,
   type EventsClient,

@@ -1,8 +1,12 @@
 import { ApiException, CustomObjectsApi, Watch } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  startTestApiServer,
+  type TestApiServer,
+  type TestObject,
+} from '../../../test/support/scripted-apiserver.ts';
 import { isConflict, kubeStatus } from './errors.ts';
 import { createApiFactory, createCustomResourceClient, createWatch } from './kube-client.ts';
-import { startTestApiServer, type TestApiServer, type TestObject } from './test-apiserver.ts';
 
 let server: TestApiServer;
 beforeEach(async () => {

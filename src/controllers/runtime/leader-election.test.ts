@@ -1,9 +1,9 @@
 import { ApiException, type V1Lease } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMemoryLogger } from '../../../test/support/runtime.ts';
 import { createLeaderElector, type LeaseClient } from './leader-election.ts';
 import { createRuntimeMetrics } from './metrics.ts';
-import { createMemoryLogger } from './test-support.ts';
 
 const status = (code: number) => new ApiException(code, 'x', JSON.stringify({ code }), {});
 

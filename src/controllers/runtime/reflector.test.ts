@@ -1,5 +1,11 @@
 import { CustomObjectsApi, type KubernetesListObject, Watch } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryLogger, eventually } from '../../../test/support/runtime.ts';
+import {
+  startTestApiServer,
+  type TestApiServer,
+  type TestObject,
+} from '../../../test/support/scripted-apiserver.ts';
 import {
   createReflector,
   desiredStateChanged,
@@ -7,8 +13,6 @@ import {
   type Reflector,
   type ReflectorEventType,
 } from './reflector.ts';
-import { startTestApiServer, type TestApiServer, type TestObject } from './test-apiserver.ts';
-import { createMemoryLogger, eventually } from './test-support.ts';
 import { createWorkQueue } from './work-queue.ts';
 
 let server: TestApiServer;

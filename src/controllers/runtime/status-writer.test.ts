@@ -1,8 +1,12 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  startTestApiServer,
+  type TestApiServer,
+  type TestObject,
+} from '../../../test/support/scripted-apiserver.ts';
 import { createApiFactory, createCustomResourceClient } from './kube-client.ts';
 import { computeStatusPatch, jsonEqual, mergePatchBetween, writeStatus } from './status-writer.ts';
-import { startTestApiServer, type TestApiServer, type TestObject } from './test-apiserver.ts';
 
 describe('jsonEqual', () => {
   it.each([

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 
-/** A pino logger that records parsed log lines in memory (test helper, not exported by index.ts). */
+/** A pino logger that records parsed log lines in memory (test helper). */
 export function createMemoryLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const log = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s)) });

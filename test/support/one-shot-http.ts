@@ -1,4 +1,4 @@
-import type { RequestLogEntry } from '../../emulator/request-log.ts';
+import type { RequestLogEntry } from '../../src/emulator/request-log.ts';
 
 /** Emulator HTTP helpers for one-shot integration tests (test helper, not used by the operator). */
 export function emulatorHttp(url: string, user = 'admin', password = 'password') {
