@@ -140,9 +140,10 @@ describe('BackupService', () => {
     // A 7.2 service has no node thread map: setting one is refused (404), a user error.
     const old = await startTestEmulator({ profile: '7.2' });
     try {
+      await createCredentialsSecret(kc, namespace, 'refuses-admin');
       await createResource(kc, backupServiceKind, namespace, 'refuses-config', {
         endpoints: [old.emulator.url],
-        credentialsSecretRef: { name: 'cb-admin' },
+        credentialsSecretRef: { name: 'refuses-admin' },
         pollInterval: '1s',
       });
       await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'refuses-config', (o) =>

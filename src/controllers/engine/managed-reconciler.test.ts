@@ -83,6 +83,7 @@ function setup() {
   let recheckAfterMs: number | undefined;
   let cleanupFails = false;
   let change: ((s: Session) => Session) | undefined;
+  let pollMs: number | undefined;
   const kind: ManagedKind<Fake, Obs, Action, 'synced', Status> = {
     store: { get: (key: string) => objects.get(key), list: () => [...objects.values()] } as never,
     client: client as never,
@@ -121,6 +122,7 @@ function setup() {
     actedEvent: (_o, a) => ({ type: 'Normal', reason: 'Set', action: 'Set', note: `set ${a.to}` }),
     refusedEvent: (_o, r) => ({ type: 'Warning', reason: 'Rejected', action: 'Set', note: r.message }),
     stalledEventReason: 'Stalled',
+    pollIntervalMs: () => pollMs as number,
     cleanup: {
       async run() {
         calls.cleanup++;
@@ -134,7 +136,7 @@ function setup() {
   };
 
   const make = () =>
-    createManagedReconciler(kind, {
+    createManagedReconciler(pollMs === undefined ? ({ ...kind, pollIntervalMs: undefined } as never) : kind, {
       events: {
         record: async (_obj, e) => {
           events.push(e);
@@ -181,6 +183,9 @@ function setup() {
     },
     changeSession: (f: (s: Session) => Session) => {
       change = f;
+    },
+    setPoll: (ms: number | undefined) => {
+      pollMs = ms;
     },
   };
 }
@@ -357,6 +362,28 @@ describe('managed reconciler: refusal memory', () => {
     await t.make()(t.req, t.ctx);
     expect(t.calls.act).toBe(2);
     expect(t.events.filter((e) => e.reason === 'Stalled')).toHaveLength(1);
+  });
+});
+
+describe('managed reconciler: polling kinds', () => {
+  let t: ReturnType<typeof setup>;
+  beforeEach(() => {
+    t = setup();
+    t.setPoll(5_000);
+  });
+
+  it('keeps polling after a refused write: the next poll, not a TerminalError', async () => {
+    t.server.failWith = new ApiRefusal(400, 'bad value');
+    expect(await t.make()(t.req, t.ctx)).toEqual({ requeueAfterMs: 5_000 });
+    // Held back by the memory, and still polled.
+    expect(await t.make()(t.req, t.ctx)).toEqual({ requeueAfterMs: 5_000 });
+    expect(t.calls).toMatchObject({ observe: 2, act: 1 });
+  });
+
+  it('looks again at the earlier of the re-check and the poll', async () => {
+    t.setRecheck(2_000);
+    t.server.failWith = new ApiRefusal(403, 'forbidden');
+    expect(await t.make()(t.req, t.ctx)).toEqual({ requeueAfterMs: 2_000 });
   });
 });
 
