@@ -2,12 +2,12 @@ import type { ControllerDeps } from '../operator.ts';
 import type { ReadonlyDeep, Reconciler } from '../runtime/index.ts';
 import { ConnectionError } from '../service-connections.ts';
 import { followTask } from './follow.ts';
-import type { OneShotKind, OneShotResource, StatusOf } from './kind.ts';
+import type { OneShotKind, OneShotResource } from './kind.ts';
 import { createOneShotMemory } from './memory.ts';
-import { locateFollowedRepository, type ResolvedRepository, resolveRepository } from './repository-source.ts';
+import { firstSendState, repositoryOf } from './preflight.ts';
 import { resolveIntent } from './resolve-intent.ts';
 import { sendRequest } from './send.ts';
-import { isTerminal, ONE_SHOT_REASONS } from './status.ts';
+import { isTerminal } from './status.ts';
 import { createOneShotTools } from './tools.ts';
 
 /**
@@ -21,7 +21,7 @@ export function createOneShotReconciler<T extends OneShotResource>(
   kind: OneShotKind<T>,
 ): Reconciler {
   const tools = createOneShotTools(deps, kind);
-  const { access, label, settle, failNow, event } = tools;
+  const { access, settle } = tools;
   /** What this process learnt per object (keyed by UID, see createOneShotMemory). */
   const memories = createOneShotMemory();
 
@@ -38,54 +38,12 @@ export function createOneShotReconciler<T extends OneShotResource>(
     }
     const memory = memories.of(req.key, obj.metadata.uid);
 
-    const source = kind.source(obj);
-    const resolution = resolveRepository(source, (name) =>
-      deps.kinds.repositories.store.get(`${req.namespace}/${name}`),
-    );
-    let repo: ResolvedRepository;
-    if (resolution.kind === 'ok') {
-      repo = resolution.repository;
-      memory.resolved = repo;
-    } else if (obj.status?.taskName && source.repositoryRef) {
-      // The task was started: it runs on the service whether or not the BackupRepository object exists.
-      const taskName = obj.status.taskName;
-      const located = locateFollowedRepository({
-        repositoryName: source.repositoryRef.name,
-        taskName,
-        repositoryId: obj.status.repositoryId,
-        remembered: memory.resolved,
-        services: deps.kinds.services.store.list(req.namespace).map((s) => {
-          const serviceKey = `${req.namespace}/${s.metadata.name}`;
-          const found = obj.status?.repositoryId
-            ? deps.observations.findRepository(serviceKey, obj.status.repositoryId)
-            : undefined;
-          return {
-            name: s.metadata.name,
-            polled: deps.observations.get(serviceKey) !== undefined,
-            found: found && { state: found.state },
-          };
-        }),
-      });
-      if (located.kind === 'wait') return { requeueAfterMs: deps.timings.taskPollIntervalMs * 4 };
-      if (located.kind === 'lost') {
-        await settle(
-          obj,
-          failNow(
-            ONE_SHOT_REASONS.repositoryDeleted,
-            located.message,
-            `BackupRepository ${source.repositoryRef.name} was deleted while task ${taskName} ran`,
-          ),
-        );
-        event(obj, 'Warning', ONE_SHOT_REASONS.repositoryDeleted, 'Follow', located.message);
-        memories.forget(req.key);
-        return;
-      }
-      repo = located.repository;
-      memory.resolved = repo;
-    } else {
-      await settle(obj, { kind: 'waiting', reason: resolution.reason, message: resolution.message });
-      return;
+    const located = await repositoryOf(tools, obj, req.namespace, memory);
+    if ('done' in located) {
+      if (located.forget) memories.forget(req.key);
+      return located.done;
     }
+    const repo = located.repo;
     const serviceKey = `${req.namespace}/${repo.serviceName}`;
     let connection: ReturnType<ControllerDeps['connections']['get']>;
     try {
@@ -108,50 +66,8 @@ export function createOneShotReconciler<T extends OneShotResource>(
     }
 
     // Before a first request: the repository must exist, in the right state (from the last poll).
-    if (!deps.observations.get(serviceKey)) {
-      await settle(obj, {
-        kind: 'waiting',
-        reason: ONE_SHOT_REASONS.waitingForService,
-        message: `Waiting for the first poll of BackupService ${repo.serviceName}.`,
-      });
-      return { requeueAfterMs: deps.timings.taskPollIntervalMs * 4 };
-    }
-    const observed = deps.observations.findRepository(serviceKey, repo.id);
-    if (!observed) {
-      await settle(obj, {
-        kind: repo.managedBy ? 'waiting' : 'blocked',
-        reason: ONE_SHOT_REASONS.repositoryNotFound,
-        message: repo.managedBy
-          ? `Repository ${repo.id} (BackupRepository ${repo.managedBy}) does not exist on the Backup Service yet.`
-          : `Repository ${repo.id} does not exist on BackupService ${repo.serviceName}; fix repositoryId or create the repository.`,
-      });
-      return;
-    }
-    let state = repo.state;
-    if (kind.requiresActive && observed.state !== 'active') {
-      const message = `Repository ${repo.id} is ${observed.state}; a ${label} needs an active repository. Create the ${label} on an active repository instead.`;
-      await settle(obj, failNow(ONE_SHOT_REASONS.repositoryNotActive, message), {
-        repositoryId: repo.id,
-      } as Partial<StatusOf<T>>);
-      event(obj, 'Warning', ONE_SHOT_REASONS.repositoryNotActive, 'Trigger', message);
-      return;
-    }
-    if (!kind.requiresActive && observed.state !== repo.state) {
-      if (repo.stateExplicit) {
-        const inState = deps.observations.findRepository(serviceKey, repo.id, repo.state);
-        if (!inState) {
-          const wanted = observed.state[0]?.toUpperCase() + observed.state.slice(1);
-          const message = `Repository ${repo.id} is ${observed.state} on the Backup Service, not ${repo.state}; create a new ${label} with source.state: ${wanted}.`;
-          await settle(obj, failNow(ONE_SHOT_REASONS.repositoryNotActive, message), {
-            repositoryId: repo.id,
-          } as Partial<StatusOf<T>>);
-          event(obj, 'Warning', ONE_SHOT_REASONS.repositoryNotActive, 'Trigger', message);
-          return;
-        }
-      } else {
-        state = observed.state;
-      }
-    }
-    return await sendRequest(tools, { ...args, repo: { ...repo, state } });
+    const ready = await firstSendState(tools, obj, repo, serviceKey);
+    if ('done' in ready) return ready.done;
+    return await sendRequest(tools, { ...args, repo: { ...repo, state: ready.state } });
   };
 }

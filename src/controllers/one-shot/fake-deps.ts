@@ -98,7 +98,9 @@ export function fakeOneShotWorld(options: { backup: () => Promise<{ task_name: s
     repository,
     history,
     backupCalls,
-    advance: (ms: number) => void (nowMs += ms),
+    advance(ms: number) {
+      nowMs += ms;
+    },
     now: () => nowMs,
     /** Creates (or replaces, as a new object with a new UID) the BackupRun `name`. */
     createRun(name: string, uid: string, annotations?: Record<string, string>) {
