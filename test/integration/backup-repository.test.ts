@@ -354,6 +354,84 @@ describe('BackupRepository', () => {
     await waitGone('trig-grace');
   }, 60_000);
 
+  it('a trigger answered 2xx with an unreadable body starts one task only (found, not resent)', async () => {
+    await create('trig-garbled', fsRepo());
+    await waitReady('trig-garbled', (o) => o.status?.backups !== undefined);
+    const route = '/api/v1/cluster/self/repository/active/trig-garbled/backup';
+    const since = env.emulator.requestLog.lastSeq();
+    // The service starts the task, but its answer arrives truncated (a proxy cutting the stream).
+    env.emulator.faults.set({ rules: [{ method: 'POST', path: route, malformedRate: 1 }] });
+    try {
+      await patchSpec('trig-garbled', { triggers: { backup: 'garbled-1' } });
+      const done = await waitReady(
+        'trig-garbled',
+        (o) =>
+          o.status?.triggers?.backup?.token === 'garbled-1' &&
+          o.status.triggers.backup.taskName !== undefined,
+        30_000,
+      );
+      expect(done.status?.triggers?.backup?.taskName).toMatch(/^BACKUP-/);
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(requests('POST', route, since)).toHaveLength(1);
+    } finally {
+      env.emulator.faults.reset();
+    }
+    await remove('trig-garbled');
+    await waitGone('trig-garbled');
+  }, 60_000);
+
+  it('a recorded trigger with several candidate tasks asks for a new token instead of guessing', async () => {
+    await create('trig-amb', fsRepo());
+    await waitReady('trig-amb', (o) => o.status?.backups !== undefined);
+    const route = '/api/v1/cluster/self/repository/active/trig-amb/backup';
+    // As if a previous operator recorded the token 25 s ago and died; meanwhile two backups were
+    // started behind its back (the Web Console, a script): either could be the token's.
+    const echoTime = `${new Date(Date.now() - 25_000).toISOString().slice(0, 19)}Z`;
+    const first = (await api('POST', '/cluster/self/repository/active/trig-amb/backup', {})).body?.task_name;
+    await env.emulator.idle();
+    const second = (await api('POST', '/cluster/self/repository/active/trig-amb/backup', {})).body?.task_name;
+    await env.emulator.idle();
+    const since = env.emulator.requestLog.lastSeq();
+    await custom.patchNamespacedCustomObjectStatus(
+      {
+        group: backupRepositoryKind.group,
+        version: backupRepositoryKind.version,
+        namespace,
+        plural: backupRepositoryKind.plural,
+        name: 'trig-amb',
+        body: { status: { triggers: { backup: { token: 'amb-1', time: echoTime } } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await patchSpec('trig-amb', { triggers: { backup: 'amb-1' } });
+    const stuck = await waitFor(
+      'trig-amb',
+      (o) =>
+        condition(o, 'Synced')?.status === 'False' &&
+        (condition(o, 'Synced')?.message ?? '').includes('amb-1') &&
+        o.status?.observedGeneration === o.metadata.generation,
+    );
+    const message = condition(stuck, 'Synced')?.message ?? '';
+    expect(message).toContain(String(first));
+    expect(message).toContain(String(second));
+    expect(message).toContain('set a new token');
+    expect(stuck.status?.triggers?.backup).toEqual({ token: 'amb-1', time: echoTime });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(requests('POST', route, since)).toHaveLength(0);
+
+    // A new token is the user's decision: it runs exactly once.
+    await patchSpec('trig-amb', { triggers: { backup: 'amb-2' } });
+    const ran = await waitReady(
+      'trig-amb',
+      (o) => o.status?.triggers?.backup?.token === 'amb-2' && o.status.triggers.backup.taskName !== undefined,
+    );
+    expect([first, second]).not.toContain(ran.status?.triggers?.backup?.taskName);
+    expect(condition(ran, 'Synced')?.status).toBe('True');
+    expect(requests('POST', route, since)).toHaveLength(1);
+    await remove('trig-amb');
+    await waitGone('trig-amb');
+  }, 60_000);
+
   it('a token on a Paused repository says it waits, and runs once the repository is Active', async () => {
     const route = '/api/v1/cluster/self/repository/active/trig-paused/backup';
     const since = env.emulator.requestLog.lastSeq();

@@ -325,6 +325,23 @@ describe('BackupRun', () => {
     expect(taskPostsByRepository(env.emulator.requestLog.entries()).r10).toBe(2);
   });
 
+  it('an answer with an unreadable 2xx body starts one task only: it is found, not sent again', async () => {
+    await emu.createRepository('r11', `${env.archiveDir}/r11`);
+    // The service starts the task, but its answer arrives truncated (a proxy cutting the stream).
+    env.emulator.faults.patch({
+      rules: [{ method: 'POST', path: taskPath('r11', 'backup'), malformedRate: 1 }],
+    });
+    try {
+      await run('garbled', 'r11');
+      const done = await waitTerminal('garbled');
+      expect(done.status?.phase).toBe('Succeeded');
+      expect(done.status?.taskName).toMatch(/^BACKUP-/);
+      expect(taskPostsByRepository(env.emulator.requestLog.entries()).r11).toBe(1);
+    } finally {
+      env.emulator.faults.patch({ rules: [] });
+    }
+  });
+
   it('follows a running task to the end after its BackupRepository object is deleted, also across a restart', async () => {
     env.emulator.faults.patch({ taskDelayMs: 8_000 });
     try {

@@ -1,6 +1,5 @@
 import {
   BACKUP_API_ERROR_CODES,
-  type BackupApiError,
   type BackupClient,
   type CreateRepositoryBody,
   isNotFound as isApiNotFound,
@@ -11,7 +10,6 @@ import {
 } from '../../backup-api/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
 import { deletionDeadlinePassed } from '../engine/deletion-deadline.ts';
-import { classifyTriggerFailure } from '../one-shot/trigger-retry.ts';
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import { FINALIZER } from '../resources.ts';
@@ -22,7 +20,6 @@ import {
   hasFinalizer,
   isDeleting,
   KStatusState,
-  metaTime,
   type ReconcileOutcome,
   type Reconciler,
   removeFinalizer,
@@ -42,25 +39,13 @@ import {
 import { nextRequeueMs } from './requeue.ts';
 import {
   assembleStatus,
-  mirrorRepository,
   RECENT_TASKS_LIMIT,
   type RepositoryOutcome,
   repositoryFingerprint,
   stallsAnew,
   withConditions,
 } from './status.ts';
-import {
-  claimedTaskNames,
-  decideRecovery,
-  decideTrigger,
-  findTriggeredTask,
-  sendWindowMs,
-  TRIGGER_CLOCK_SKEW_MS,
-  TRIGGER_KINDS,
-  type TriggerEcho,
-  triggerEchoPatch,
-  triggerWaitingNote,
-} from './triggers.ts';
+import { runTriggerTokens } from './trigger-tokens.ts';
 
 type Repo = BackupRepositoryResource;
 type Status = NonNullable<Repo['status']>;
@@ -150,13 +135,6 @@ function serverText(err: unknown): string {
   if (isBackupApiError(err)) return err.extras ? `${err.msg}: ${err.extras}` : err.msg;
   return err instanceof Error ? err.message : String(err);
 }
-
-/**
- * Whether the service itself answered a trigger request with an error (nothing was started): any
- * HTTP status except a gateway's 502/504, which may hide a request that did arrive.
- */
-const answeredNotStarted = (err: BackupApiError): boolean =>
-  err.status > 0 && err.status !== 502 && err.status !== 504;
 
 /** Async read of one repository by path state; `undefined` when not there. */
 async function readRepository(
@@ -643,119 +621,28 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
       let triggerProblem: string | undefined;
       let triggerWaiting: string | undefined;
       let triggerWaitMs: number | undefined;
-      const repoActive = observed?.state === 'active' && observed.repository.state === 'active';
-      const repoState = observed ? mirrorRepository(observed).state : undefined;
       let sent = false;
       if (manage && observed && (decision.kind === 'synced' || decision.kind === 'drifted')) {
-        for (const kind of TRIGGER_KINDS) {
-          const token = spec.triggers?.[kind];
-          const d = decideTrigger(token, echoes[kind], repoActive);
-          if (d.kind === 'none' || d.kind === 'wait' || token === undefined) {
-            if (d.kind === 'wait' && token !== undefined) {
-              triggerWaiting = triggerWaitingNote(kind, token, repoState);
-            }
-            if (
-              d.kind === 'none' &&
-              token !== undefined &&
-              echoes[kind]?.token === token &&
-              !echoes[kind]?.taskName
-            ) {
-              triggerProblem = `triggers.${kind} token ${token} was rejected by the Backup Service; set a new token to try again`;
-            }
-            continue;
-          }
-          if (d.kind === 'recover') {
-            const fresh = await readRepository(client, 'active', id, signal);
-            const history = await client.taskHistory(observed.state, id, {
-              first: new Date(Date.parse(d.since) - TRIGGER_CLOCK_SKEW_MS),
-              signal,
-            });
-            const found = findTriggeredTask({
-              kind,
-              since: d.since,
-              repository: fresh?.repository,
-              history,
-              claimed: claimedTaskNames({ kind, echoes, runs: deps.kinds.runs.store.list() }),
-            });
-            const r = decideRecovery({ found, since: d.since, nowMs: deps.clock.now(), active: repoActive });
-            if (r.kind === 'adopt') {
-              echoes[kind] = { token, taskName: r.task.task_name, time: d.since };
-              if (r.task.status === 'running' || r.task.status === 'waiting')
-                memo.following.set(r.task.task_name, FOLLOW_LOOKS);
-              forceFetch = true;
-              continue;
-            }
-            if (r.kind === 'wait') {
-              // The request may still be on its way: resending now could start a second task.
-              const wait = Math.min(r.untilMs - deps.clock.now(), deps.timings.taskPollIntervalMs);
-              triggerWaitMs = Math.min(triggerWaitMs ?? wait, wait);
-              continue;
-            }
-            if (r.kind === 'inactive') {
-              triggerWaiting = triggerWaitingNote(kind, token, repoState);
-              continue;
-            }
-          }
-          const echo: TriggerEcho = { token, time: metaTime(now()) };
-          // Recorded before the request, onto the version we read (409 when stale): after a crash
-          // or a lost answer the next reconcile looks for the task instead of sending again.
-          obj = (await access.client.patchStatus(
-            req.namespace,
-            req.name,
-            triggerEchoPatch(obj, kind, echo),
-          )) as Repo;
-          echoes[kind] = echo;
-          deps.crashPoint(`repository:before-${kind}-request`);
-          // No attempt may leave after the send window: the delivery grace of a recovery covers it.
-          const windowMs = sendWindowMs(echo.time ?? '', deps.clock.now());
-          const window = windowMs > 0 ? AbortSignal.timeout(windowMs) : AbortSignal.abort();
-          const sendSignal = AbortSignal.any([signal, window]);
-          let taskName: string;
-          try {
-            const res =
-              kind === 'backup'
-                ? await client.backup(id, { full: spec.triggers?.fullBackup ?? false, signal: sendSignal })
-                : await client.merge(id, {}, { signal: sendSignal });
-            taskName = res.task_name;
-          } catch (err) {
-            if (isBackupApiError(err) && classifyTriggerFailure(err) === 'permanent') {
-              // A definite refusal (a 4xx, or a 500 the service explains, such as a failed bucket
-              // check): nothing started, and asking again will not help. Echo without a time marks
-              // it as never to retry; a new token tries again.
-              echoes[kind] = { token };
-              triggerProblem = `triggers.${kind} token ${token} was rejected by the Backup Service: ${serverText(err)}`;
-              event(
-                obj,
-                EventType.Warning,
-                REPOSITORY_EVENTS.triggerRejected,
-                `Trigger${kind}`,
-                triggerProblem,
-              );
-              continue;
-            }
-            if (isBackupApiError(err) && answeredNotStarted(err)) {
-              // The service itself answered (500, 503, …): nothing started, so the echo is withdrawn
-              // and the send retried with backoff. Without an answer the echo stays: recovery decides.
-              const before = previous?.triggers?.[kind];
-              if (before) echoes[kind] = before;
-              else delete echoes[kind];
-            }
-            throw err;
-          }
-          // Into the echo before anything else can throw: every later error path writes it.
-          echoes[kind] = { ...echo, taskName };
-          deps.crashPoint(`repository:after-${kind}-request`);
-          memo.following.set(taskName, FOLLOW_LOOKS);
-          forceFetch = true;
-          sent = true;
-          event(
-            obj,
-            EventType.Normal,
-            kind === 'backup' ? REPOSITORY_EVENTS.backupTriggered : REPOSITORY_EVENTS.mergeTriggered,
-            `Trigger${kind}`,
-            `Started ${kind === 'backup' ? (spec.triggers?.fullBackup ? 'a full backup' : 'an incremental backup') : 'a merge'} ${taskName} for token ${token}`,
-          );
-        }
+        const t = await runTriggerTokens({
+          client,
+          repositories: access.client,
+          kinds: deps.kinds,
+          obj,
+          id,
+          observed,
+          recorded: previous?.triggers,
+          echoes,
+          deps,
+          signal,
+        });
+        obj = t.obj;
+        triggerProblem = t.problem;
+        triggerWaiting = t.waiting;
+        triggerWaitMs = t.waitMs;
+        for (const name of t.follow) memo.following.set(name, FOLLOW_LOOKS);
+        if (t.recorded) forceFetch = true;
+        sent = t.sent;
+        if (t.error !== undefined) throw t.error;
       }
       if (sent) remember(await readRepository(client, 'active', id, signal));
 

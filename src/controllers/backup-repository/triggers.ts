@@ -1,5 +1,4 @@
-import type { Repository, TaskRun } from '../../backup-api/index.ts';
-import { DELIVERY_GRACE_MS } from '../one-shot/adoption.ts';
+import { type AdoptionDecision, decideAdoption, describeUnknown } from '../intent/index.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 
 type Status = NonNullable<BackupRepositoryResource['status']>;
@@ -13,12 +12,6 @@ export const TRIGGER_TASK_TYPE = { backup: 'BACKUP', merge: 'MERGE' } as const s
   TriggerKind,
   string
 >;
-
-/**
- * How far a server clock may lag behind ours when looking for a task we may have started: the
- * echo time is taken before the request, so the task cannot have started much earlier.
- */
-export const TRIGGER_CLOCK_SKEW_MS = 60_000;
 
 /** What to do about one trigger token. */
 export type TriggerDecision =
@@ -48,97 +41,36 @@ export function decideTrigger(
   return repositoryActive ? { kind: 'send' } : { kind: 'wait' };
 }
 
-/**
- * Finds the one-off task a recorded-but-unconfirmed trigger started (pure): a running one-off or a
- * history entry of the right type, not a scheduled plan task, not claimed by another echo, started
- * at or after `since` minus the allowed clock skew; the earliest such task wins.
- */
-export function findTriggeredTask(args: {
-  kind: TriggerKind;
-  since: string;
-  repository: Repository | undefined;
-  history: readonly TaskRun[];
-  claimed: readonly string[];
-}): TaskRun | undefined {
-  const type = TRIGGER_TASK_TYPE[args.kind];
-  const scheduled = new Set([
-    ...Object.keys(args.repository?.scheduled ?? {}),
-    ...Object.keys(args.repository?.running_tasks ?? {}),
-  ]);
-  const from = Date.parse(args.since) - TRIGGER_CLOCK_SKEW_MS;
-  const candidates = [...Object.values(args.repository?.running_one_off ?? {}), ...args.history].filter(
-    (t) =>
-      t.type === type &&
-      !scheduled.has(t.task_name) &&
-      !args.claimed.includes(t.task_name) &&
-      Date.parse(t.start) >= from,
-  );
-  candidates.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
-  return candidates[0];
-}
-
-/**
- * How long after its echo time a trigger request may still reach the service and register its
- * task: the one-shot kinds' delivery grace. Before it passes, "no task found" proves nothing.
- */
-export const TRIGGER_DELIVERY_GRACE_MS = DELIVERY_GRACE_MS;
-
-/**
- * No attempt of a trigger request may leave later than this after the echo time (the transport
- * retries "not sent" failures across nodes), so the delivery grace really covers every attempt.
- */
-export const TRIGGER_SEND_WINDOW_MS = DELIVERY_GRACE_MS / 2;
-
-/** Milliseconds left for sending a trigger request whose echo was recorded at `echoTime` (pure). */
-export function sendWindowMs(echoTime: string, nowMs: number): number {
-  const at = Date.parse(echoTime);
-  return Number.isNaN(at) ? 0 : Math.max(0, at + TRIGGER_SEND_WINDOW_MS - nowMs);
-}
-
 /** What to do about a recorded-but-unconfirmed trigger after looking for its task. */
 export type RecoveryDecision =
-  /** The task was found: record it. */
-  | { kind: 'adopt'; task: TaskRun }
-  /** Not found yet, but the request may still be on its way: look again by `untilMs` at the latest. */
+  /** Exactly one candidate: it is this token's task, record it. */
+  | { kind: 'adopt'; taskName: string }
+  /** Not decidable yet, the request may still be on its way: look again by `untilMs` at the latest. */
   | { kind: 'wait'; untilMs: number }
-  /** Not found and the grace passed, but the repository is not Active: the token waits. */
+  /** Nothing found after the grace, but the repository is not Active: the token waits. */
   | { kind: 'inactive' }
-  /** Not found after the grace on an Active repository: nothing was started, send again. */
-  | { kind: 'resend' };
+  /** Nothing found after the grace on an Active repository: nothing was started, send again. */
+  | { kind: 'resend' }
+  /** Several candidates, or a history too old to trust: the user decides (a new token). */
+  | Extract<AdoptionDecision, { kind: 'unknown' }>;
 
 /**
- * Decides a recovery (pure). A request recorded at `since` can reach the service until the send
- * window closes and its task shows up shortly after; resending before the grace ends could start
- * a second task.
+ * Decides a recovery (pure) by the one adoption rule of the intent protocol (`decideAdoption`),
+ * with the echo time as the intent's `sentAt`; a resend waits for an Active repository.
  */
 export function decideRecovery(args: {
-  found: TaskRun | undefined;
+  candidates: readonly string[];
   since: string;
   nowMs: number;
   active: boolean;
 }): RecoveryDecision {
-  if (args.found) return { kind: 'adopt', task: args.found };
-  const graceEnd = Date.parse(args.since) + TRIGGER_DELIVERY_GRACE_MS;
-  if (args.nowMs < graceEnd) return { kind: 'wait', untilMs: graceEnd };
-  return args.active ? { kind: 'resend' } : { kind: 'inactive' };
-}
-
-/**
- * Task names that are not this trigger's (pure): the other trigger's echo and every BackupRun's
- * recorded task, so that after a crash a token never adopts a backup someone else asked for.
- */
-export function claimedTaskNames(args: {
-  kind: TriggerKind;
-  echoes: Status['triggers'];
-  runs: ReadonlyArray<{ status?: { taskName?: string | undefined } | undefined }>;
-}): string[] {
-  const names = new Set<string>();
-  for (const k of TRIGGER_KINDS) {
-    const name = args.echoes?.[k]?.taskName;
-    if (k !== args.kind && name) names.add(name);
-  }
-  for (const run of args.runs) if (run.status?.taskName) names.add(run.status.taskName);
-  return [...names].sort();
+  const d = decideAdoption({
+    candidates: args.candidates,
+    sentAtMs: Date.parse(args.since),
+    nowMs: args.nowMs,
+  });
+  if (d.kind === 'resend' && !args.active) return { kind: 'inactive' };
+  return d;
 }
 
 /**
@@ -160,4 +92,14 @@ export function triggerEchoPatch(
 /** The Synced note for a token that waits for an Active repository (pure). */
 export function triggerWaitingNote(kind: TriggerKind, token: string, state: string | undefined): string {
   return `triggers.${kind} token ${token} waits for the repository to be Active (it is ${state ?? 'not yet present'})`;
+}
+
+/** The Synced note for a token whose outcome cannot be established (pure): what happened, what to do. */
+export function triggerUnknownNote(
+  kind: TriggerKind,
+  token: string,
+  since: string,
+  decision: Extract<AdoptionDecision, { kind: 'unknown' }>,
+): string {
+  return `triggers.${kind} token ${token}: cannot establish whether its request recorded at ${since} reached the Backup Service: ${describeUnknown(decision)}. It is not sent again automatically; check the Backup Service, then set a new token to run it again`;
 }

@@ -1,6 +1,7 @@
 import { clusterManagerAddress } from '../one-shot/cluster-address.ts';
 import { readBasicAuth } from '../one-shot/credentials.ts';
-import { createOneShotReconciler, type OneShotKind } from '../one-shot/engine.ts';
+import { createOneShotReconciler } from '../one-shot/engine.ts';
+import type { OneShotKind } from '../one-shot/kind.ts';
 import { ONE_SHOT_REASONS } from '../one-shot/status.ts';
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupRestoreResource } from '../resources.ts';

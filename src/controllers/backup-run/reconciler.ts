@@ -1,5 +1,6 @@
 import { describeBackups } from '../backup-restore/restore-body.ts';
-import { createOneShotReconciler, type OneShotKind } from '../one-shot/engine.ts';
+import { createOneShotReconciler } from '../one-shot/engine.ts';
+import type { OneShotKind } from '../one-shot/kind.ts';
 import { ONE_SHOT_REASONS } from '../one-shot/status.ts';
 import { producedBackupName } from '../one-shot/task-result.ts';
 import type { ControllerDeps } from '../operator.ts';

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { RETRY_TOKEN_ANNOTATION, retryIntentToken, unusedRetryToken } from './retry-token.ts';
+import {
+  nextIntentToken,
+  RETRY_TOKEN_ANNOTATION,
+  retryIntentToken,
+  unusedRetryToken,
+} from './retry-token.ts';
 
 describe('retry tokens', () => {
   it.each([
@@ -31,5 +36,22 @@ describe('retry tokens', () => {
     const a = retryIntentToken('x'.repeat(500));
     expect(a.length).toBeLessThanOrEqual(64);
     expect(a).not.toBe(retryIntentToken('y'));
+  });
+
+  it('a used value stays used for every re-send after its retry', () => {
+    const annotations = { [RETRY_TOKEN_ANNOTATION]: 'try-2' };
+    const resent = nextIntentToken(nextIntentToken(retryIntentToken('try-2')));
+    expect(resent).not.toBe(retryIntentToken('try-2'));
+    expect(resent.length).toBeLessThanOrEqual(64);
+    expect(unusedRetryToken(annotations, resent)).toBeUndefined();
+    expect(unusedRetryToken({ [RETRY_TOKEN_ANNOTATION]: 'try-3' }, resent)).toBe('try-3');
+  });
+
+  it('re-sends of an ordinary intent get fresh unrelated tokens', () => {
+    const a = nextIntentToken(undefined);
+    const b = nextIntentToken(a);
+    expect(a).not.toBe(b);
+    expect(b.startsWith('retry-')).toBe(false);
+    expect(unusedRetryToken({ [RETRY_TOKEN_ANNOTATION]: 'v' }, b)).toBe('v');
   });
 });

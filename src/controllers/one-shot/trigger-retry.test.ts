@@ -1,40 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  classifyTriggerFailure,
   describeAnswer,
   TRIGGER_RETRY_LIMIT,
   triggerRetriesExhausted,
   triggerRetryDelayMs,
 } from './trigger-retry.ts';
-
-describe('classifyTriggerFailure', () => {
-  it.each([
-    { reason: 'no response: may have arrived', status: 0, msg: 'no complete response', want: 'unknown' },
-    { reason: 'bad gateway: the proxy may have forwarded it', status: 502, msg: 'HTTP 502', want: 'unknown' },
-    { reason: 'gateway timeout: same', status: 504, msg: 'HTTP 504', want: 'unknown' },
-    { reason: 'service paused', status: 503, msg: 'backup service is paused', want: 'transient' },
-    { reason: 'rate limited', status: 429, msg: 'HTTP 429', want: 'transient' },
-    {
-      reason: '500 with a service body (bucket check)',
-      status: 500,
-      msg: 'could not send task',
-      want: 'permanent',
-    },
-    { reason: '500 with an empty body', status: 500, msg: 'HTTP 500', want: 'transient' },
-    { reason: 'unauthorized', status: 401, msg: 'HTTP 401', want: 'permanent' },
-    {
-      reason: 'forbidden',
-      status: 403,
-      msg: 'Forbidden. User needs one of the following permissions',
-      want: 'permanent',
-    },
-    { reason: 'invalid body', status: 400, msg: 'invalid', want: 'permanent' },
-    { reason: 'repository gone', status: 404, msg: 'repository does not exist', want: 'permanent' },
-    { reason: 'another 5xx', status: 507, msg: 'HTTP 507', want: 'transient' },
-  ])('$reason', ({ status, msg, want }) => {
-    expect(classifyTriggerFailure({ status, msg })).toBe(want);
-  });
-});
 
 describe('triggerRetryDelayMs', () => {
   it.each([

@@ -3,8 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBackupClient, isBackupApiError } from '../../backup-api/index.ts';
 import { refusedUrl } from '../../backup-api/test-server.ts';
-import { DELIVERY_GRACE_MS, SEND_WINDOW_MS } from './adoption.ts';
-import { sendWindowSignal } from './send-window.ts';
+import { DELIVERY_GRACE_MS, SEND_WINDOW_MS } from './constants.ts';
+import { sendWindowRemainingMs, sendWindowSignal } from './send-window.ts';
 
 /** How long the transport waits before its second round (a stand-in for a slow failover). */
 const ROUND_GAP_MS = 500;
@@ -82,5 +82,22 @@ describe('sendWindowSignal', () => {
     const child = sendWindowSignal(parent.signal, now, now);
     parent.abort();
     expect(child.aborted).toBe(true);
+  });
+});
+
+describe('sendWindowRemainingMs', () => {
+  const T0 = Date.parse('2025-01-01T12:00:00Z');
+  it.each([
+    { reason: 'right at the intent: the whole window', now: T0, want: SEND_WINDOW_MS },
+    { reason: 'later: what is left', now: T0 + 3_500, want: SEND_WINDOW_MS - 3_500 },
+    { reason: 'past the window: nothing (the request must not leave)', now: T0 + 60_000, want: 0 },
+  ])('$reason', ({ now, want }) => {
+    expect(sendWindowRemainingMs(T0, now)).toBe(want);
+  });
+  it('an unparsable time sends nothing', () => {
+    expect(sendWindowRemainingMs(Date.parse(''), T0)).toBe(0);
+  });
+  it('the send window closes well inside the delivery grace', () => {
+    expect(SEND_WINDOW_MS).toBeLessThanOrEqual(DELIVERY_GRACE_MS / 2);
   });
 });
