@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Repository, RepositoryInfo, TaskRun } from '../../backup-api/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
-import { outcomeOf } from './reconciler.ts';
 import {
   assembleStatus,
   backupNameTime,
@@ -12,6 +11,7 @@ import {
   summarizeHistory,
   withConditions,
 } from './status.ts';
+import { outcomeOf } from './status-for.ts';
 
 const repo = (over: Partial<Repository> = {}): Repository =>
   ({
