@@ -12,6 +12,7 @@ import {
   type Reconciler,
 } from '../runtime/index.ts';
 import { ConnectionError } from '../service-connections.ts';
+import { taskOutcome, taskProgress, taskTime } from '../task-runs.ts';
 import { CLOCK_SKEW_MARGIN_MS, decideAdoption, findCandidates, type TaskMatcher } from './adoption.ts';
 import { claimedTaskNames } from './claimed-tasks.ts';
 import { writeStatusGuarded } from './guarded-write.ts';
@@ -24,7 +25,6 @@ import {
 import { RETRY_TOKEN_ANNOTATION, retryIntentToken, unusedRetryToken } from './retry-token.ts';
 import { sendWindowSignal } from './send-window.ts';
 import { isTerminal, ONE_SHOT_REASONS, type OneShotStatus, oneShotStatus, type Situation } from './status.ts';
-import { hasVanished, taskOutcome, taskProgress, taskTime } from './task-result.ts';
 import {
   classifyTriggerFailure,
   describeAnswer,
@@ -32,6 +32,7 @@ import {
   triggerRetriesExhausted,
   triggerRetryDelayMs,
 } from './trigger-retry.ts';
+import { hasVanished } from './vanished.ts';
 
 /** A task that is neither running nor in history this long is declared lost. */
 export const VANISHED_AFTER_MS = 30_000;
