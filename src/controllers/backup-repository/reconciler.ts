@@ -28,6 +28,7 @@ import {
   removeFinalizer,
   writeStatus,
 } from '../runtime/index.ts';
+import { secretValue } from '../secret-values.ts';
 import { CONNECTION_ERROR_CODES, ConnectionError } from '../service-connections.ts';
 import {
   archiveLocation,
@@ -271,12 +272,8 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
           `Secret ${ns}/${ref.name} not found`,
         );
       }
-      const value = (key: string) => {
-        const data = secret.data?.[key];
-        return data !== undefined ? Buffer.from(data, 'base64').toString('utf8') : secret.stringData?.[key];
-      };
-      const id = value(ref.idKey);
-      const key = value(ref.keyKey);
+      const id = secretValue(secret, ref.idKey);
+      const key = secretValue(secret, ref.keyKey);
       if (!id || !key) {
         throw new ConnectionError(
           CONNECTION_ERROR_CODES.secretKeyMissing,
@@ -285,7 +282,7 @@ export function createBackupRepositoryReconciler(deps: ControllerDeps): Reconcil
       }
       fields.cloud_credentials_id = id;
       fields.cloud_credentials_key = key;
-      const token = value(ref.refreshTokenKey);
+      const token = secretValue(secret, ref.refreshTokenKey);
       if (token) fields.cloud_credentials_refresh_token = token;
     }
     return fields;
