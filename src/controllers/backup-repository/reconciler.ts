@@ -7,6 +7,7 @@ import {
   isBackupApiError,
   type RepositoryInfo,
   type RepositoryPathState,
+  serverText,
   type TaskRun,
 } from '../../backup-api/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
@@ -144,12 +145,6 @@ function describeAction(a: RepositoryAction, id: string, archive: string): strin
     case 'resume':
       return `Resumed repository ${id}`;
   }
-}
-
-/** The server's words for an error: msg and extras, never a secret (the client never echoes bodies). */
-function serverText(err: unknown): string {
-  if (isBackupApiError(err)) return err.extras ? `${err.msg}: ${err.extras}` : err.msg;
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

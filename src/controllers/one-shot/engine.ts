@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BackupClient, Repository, RepositoryPathState, TaskRun } from '../../backup-api/index.ts';
-import { isBackupApiError } from '../../backup-api/index.ts';
+import { describeAnswer, isBackupApiError } from '../../backup-api/index.ts';
 import type { ControllerDeps, KindAccess } from '../operator.ts';
 import type { BackupRestoreResource, BackupRunResource, BackupServiceResource } from '../resources.ts';
 import {
@@ -27,7 +27,6 @@ import { sendWindowSignal } from './send-window.ts';
 import { isTerminal, ONE_SHOT_REASONS, type OneShotStatus, oneShotStatus, type Situation } from './status.ts';
 import {
   classifyTriggerFailure,
-  describeAnswer,
   TRIGGER_RETRY_LIMIT,
   triggerRetriesExhausted,
   triggerRetryDelayMs,

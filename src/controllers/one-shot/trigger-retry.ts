@@ -48,9 +48,3 @@ export function triggerRetriesExhausted(
     record.tries >= TRIGGER_RETRY_LIMIT.tries || nowMs - record.firstAtMs >= TRIGGER_RETRY_LIMIT.elapsedMs
   );
 }
-
-/** The service's answer in one line for conditions and status.error: status, msg and extras. */
-export function describeAnswer(err: Pick<BackupApiError, 'status' | 'code' | 'msg' | 'extras'>): string {
-  const head = err.status === 0 ? err.code : `${err.status}`;
-  return `${head} ${err.msg}${err.extras ? `: ${err.extras}` : ''}`;
-}
