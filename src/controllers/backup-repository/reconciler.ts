@@ -3,7 +3,6 @@ import {
   type BackupApiError,
   type BackupClient,
   type CreateRepositoryBody,
-  isNotFound as isApiNotFound,
   isBackupApiError,
   type RepositoryInfo,
   type RepositoryPathState,
@@ -14,6 +13,7 @@ import type { ObservedRepository } from '../cluster-observations.ts';
 import { deletionDeadlinePassed } from '../engine/deletion-deadline.ts';
 import { classifyTriggerFailure } from '../one-shot/trigger-retry.ts';
 import type { ControllerDeps } from '../operator.ts';
+import { locateRepository, readRepository } from '../repository-reads.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import { FINALIZER } from '../resources.ts';
 import {
@@ -153,34 +153,6 @@ function describeAction(a: RepositoryAction, id: string, archive: string): strin
  */
 const answeredNotStarted = (err: BackupApiError): boolean =>
   err.status > 0 && err.status !== 502 && err.status !== 504;
-
-/** Async read of one repository by path state; `undefined` when not there. */
-async function readRepository(
-  client: BackupClient,
-  state: RepositoryPathState,
-  id: string,
-  signal: AbortSignal,
-): Promise<ObservedRepository | undefined> {
-  try {
-    return { state, repository: await client.getRepository(state, id, { signal }) };
-  } catch (err) {
-    if (isApiNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
-/** Finds the repository in whichever group holds it (deletion only: rare, so direct reads are fine). */
-async function locateRepository(
-  client: BackupClient,
-  id: string,
-  signal: AbortSignal,
-): Promise<ObservedRepository | undefined> {
-  for (const state of ['active', 'archived', 'imported'] as const) {
-    const found = await readRepository(client, state, id, signal);
-    if (found) return found;
-  }
-  return undefined;
-}
 
 const runningNames = (o: ObservedRepository | undefined): Set<string> =>
   new Set([

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { BackupClient, Repository, RepositoryPathState, TaskRun } from '../../backup-api/index.ts';
+import type { BackupClient, RepositoryPathState, TaskRun } from '../../backup-api/index.ts';
 import { describeAnswer, isBackupApiError } from '../../backup-api/index.ts';
 import type { ControllerDeps, KindAccess } from '../operator.ts';
+import { readRepository } from '../repository-reads.ts';
 import type { BackupRestoreResource, BackupRunResource, BackupServiceResource } from '../resources.ts';
 import {
   EventType,
@@ -113,21 +114,6 @@ function claimedInNamespace(deps: ControllerDeps, namespace: string, except: str
   return claimedTaskNames(oneShots, triggers, except);
 }
 
-/** The repository in one group, or undefined when the service answers 404. */
-async function getRepositoryOrUndefined(
-  client: BackupClient,
-  state: RepositoryPathState,
-  id: string,
-  signal: AbortSignal,
-): Promise<Repository | undefined> {
-  try {
-    return await client.getRepository(state, id, { signal });
-  } catch (err) {
-    if (isBackupApiError(err) && err.status === 404) return undefined;
-    throw err;
-  }
-}
-
 /**
  * Builds the reconciler of a one-shot kind. Flow per object: terminal → nothing; task name known →
  * follow it; intent without task name → find the task (adopt), wait, send again, or ask the user;
@@ -199,13 +185,13 @@ export function createOneShotReconciler<T extends OneShotResource>(
   ) => {
     const taskName = obj.status?.taskName as string;
     let state = repo.state;
-    let repository = await getRepositoryOrUndefined(client, state, repo.id, ctx.signal);
+    let repository = (await readRepository(client, state, repo.id, ctx.signal))?.repository;
     if (!repository) {
       // Archived (or imported) while the task ran: the history moves along with the repository.
       const elsewhere = deps.observations.findRepository(serviceKey, repo.id);
       if (elsewhere && elsewhere.state !== state) {
         state = elsewhere.state;
-        repository = await getRepositoryOrUndefined(client, state, repo.id, ctx.signal);
+        repository = (await readRepository(client, state, repo.id, ctx.signal))?.repository;
       }
     }
     const running = repository?.running_one_off?.[taskName] ?? repository?.running_tasks?.[taskName];
@@ -430,7 +416,7 @@ export function createOneShotReconciler<T extends OneShotResource>(
       return await send(obj, key, client, service, repo, ctx);
     }
     const sentAtMs = Date.parse(intent.sentAt);
-    const repository = await getRepositoryOrUndefined(client, repo.state, repo.id, ctx.signal);
+    const repository = (await readRepository(client, repo.state, repo.id, ctx.signal))?.repository;
     if (!repository) {
       await settle(obj, {
         kind: 'blocked',
