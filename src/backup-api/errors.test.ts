@@ -5,9 +5,12 @@ import {
   CREATE_REPOSITORY_ENDPOINT,
   classifyTransportError,
   codeForStatus,
+  describeAnswer,
   errorFromResponse,
   isNotFound,
   mayBePlanNotFound,
+  serverMessage,
+  serverText,
 } from './errors.ts';
 
 function errnoError(code: string, extra: object = {}): Error {
@@ -137,4 +140,50 @@ describe('helpers', () => {
     expect(err.message).toBe('GET /config: BSVC_TIMEOUT slow');
     expect(err.retryable).toBe(true);
   });
+});
+
+describe('describeAnswer', () => {
+  it.each([
+    {
+      reason: 'status, msg and extras',
+      err: { status: 500, code: 'BSVC_INTERNAL', msg: 'could not send task', extras: 'failed bucket check' },
+      want: '500 could not send task: failed bucket check',
+    },
+    {
+      reason: 'no response: the code instead of a status',
+      err: {
+        status: 0,
+        code: 'BSVC_TIMEOUT',
+        msg: 'no complete response within 10000 ms',
+        extras: undefined,
+      },
+      want: 'BSVC_TIMEOUT no complete response within 10000 ms',
+    },
+  ] as const)('$reason', ({ err, want }) => {
+    expect(describeAnswer(err)).toBe(want);
+  });
+});
+
+describe('serverMessage and serverText', () => {
+  const answer = new BackupApiError({
+    code: 'BSVC_INVALID',
+    status: 400,
+    endpoint: 'POST /plan/{name}',
+    msg: 'invalid plan',
+    extras: 'unknown task type PRUNE',
+  });
+  it.each([
+    { reason: 'msg and extras', err: answer, want: 'invalid plan: unknown task type PRUNE' },
+    { reason: 'msg alone', err: { msg: 'not found', extras: undefined }, want: 'not found' },
+    { reason: 'empty extras are left out', err: { msg: 'not found', extras: '' }, want: 'not found' },
+  ])('serverMessage: $reason', ({ err, want }) => expect(serverMessage(err)).toBe(want));
+  it.each([
+    {
+      reason: 'a client error: the server words',
+      err: answer,
+      want: 'invalid plan: unknown task type PRUNE',
+    },
+    { reason: 'another error: its message', err: new Error('socket hang up'), want: 'socket hang up' },
+    { reason: 'not an error: as text', err: 'boom', want: 'boom' },
+  ])('serverText: $reason', ({ err, want }) => expect(serverText(err)).toBe(want));
 });

@@ -123,6 +123,23 @@ export function isNotFound(err: unknown): boolean {
   return isBackupApiError(err) && err.code === C.notFound;
 }
 
+/** The service's words for a failed call (`msg`, then `: extras` when it gave any); never a body or secret. */
+export function serverMessage(err: Pick<BackupApiError, 'msg' | 'extras'>): string {
+  return err.extras ? `${err.msg}: ${err.extras}` : err.msg;
+}
+
+/** {@link serverMessage} headed by the HTTP status, or by the code when no response came (`500 msg: extras`). */
+export function describeAnswer(err: Pick<BackupApiError, 'status' | 'code' | 'msg' | 'extras'>): string {
+  const head = err.status === 0 ? err.code : `${err.status}`;
+  return `${head} ${serverMessage(err)}`;
+}
+
+/** Text of any caught error for a condition: {@link serverMessage} of a client error, else its message. */
+export function serverText(err: unknown): string {
+  if (isBackupApiError(err)) return serverMessage(err);
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Endpoint string of repository creation, the one call where the reference gives an unknown plan two statuses. */
 export const CREATE_REPOSITORY_ENDPOINT = 'POST /cluster/self/repository/active/{id}';
 

@@ -7,9 +7,12 @@ export {
   type BackupApiErrorCode,
   CREATE_REPOSITORY_ENDPOINT,
   codeForStatus,
+  describeAnswer,
   isBackupApiError,
   isNotFound,
   mayBePlanNotFound,
+  serverMessage,
+  serverText,
 } from './errors.ts';
 export * from './schemas.ts';
 export type { TaskHistoryQuery } from './tasks.ts';

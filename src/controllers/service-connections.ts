@@ -3,6 +3,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { type AttemptInfo, type BackupClient, createBackupClient } from '../backup-api/index.ts';
 import type { BackupServiceResource as BackupService } from './resources.ts';
 import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
+import { secretValue } from './secret-values.ts';
 
 /** Why a BackupService cannot be connected to; stable codes for conditions and tests. */
 export const CONNECTION_ERROR_CODES = {
@@ -52,12 +53,6 @@ export interface ServiceConnections {
   release(namespace: string, name: string): void;
   /** Closes every pooled client. */
   close(): Promise<void>;
-}
-
-function secretValue(secret: ReadonlyDeep<V1Secret>, key: string): string | undefined {
-  const data = secret.data?.[key];
-  if (data !== undefined) return Buffer.from(data, 'base64').toString('utf8');
-  return secret.stringData?.[key];
 }
 
 function requireSecret(

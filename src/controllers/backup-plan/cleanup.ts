@@ -1,10 +1,10 @@
-import { isNotFound } from '../../backup-api/index.ts';
+import { isNotFound, serverText } from '../../backup-api/index.ts';
 import type { ManagedCleanup } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupPlanResource } from '../resources.ts';
 import { EventType } from '../runtime/index.ts';
 import { ConnectionError } from '../service-connections.ts';
-import { planNameOf, repositoriesUsing, serverTextOf } from './kind.ts';
+import { planNameOf, repositoriesUsing } from './kind.ts';
 import { isPlanInvalid, PlanWriteRefusedError } from './refusals.ts';
 import { PLAN_EVENT_REASONS, PLAN_REASONS, planStatus } from './status.ts';
 
@@ -39,8 +39,8 @@ export function createPlanCleanup(deps: ControllerDeps): ManagedCleanup<PlanObj,
         const users = await repositoriesUsing(client, planName, ctx.signal);
         const message =
           users.length > 0
-            ? `The Backup Service refuses to delete plan ${planName} while repository ${users.join(', ')} uses it: ${serverTextOf(err)}. Archive or delete the repository, or set deletionPolicy: Retain; the plan is left on the server ${seconds()} s after the deletion request otherwise.`
-            : `The Backup Service refused to delete plan ${planName}: ${serverTextOf(err)}`;
+            ? `The Backup Service refuses to delete plan ${planName} while repository ${users.join(', ')} uses it: ${serverText(err)}. Archive or delete the repository, or set deletionPolicy: Retain; the plan is left on the server ${seconds()} s after the deletion request otherwise.`
+            : `The Backup Service refused to delete plan ${planName}: ${serverText(err)}`;
         void deps.events.record(obj, {
           type: EventType.Warning,
           reason: users.length > 0 ? PLAN_EVENT_REASONS.inUse : PLAN_EVENT_REASONS.deleteFailed,

@@ -4,6 +4,7 @@ import {
   isNotFound,
   type Plan,
   type PlanBody,
+  serverText,
 } from '../../backup-api/index.ts';
 import { CONDITION_TYPES } from '../../crds/index.ts';
 import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
@@ -209,7 +210,7 @@ export function createBackupPlanKind(
             const message = planRefusalMessage({
               verb: action.kind === 'create' ? 'create' : 'update',
               planName,
-              serverText: serverTextOf(err),
+              serverText: serverText(err),
               users,
               usesPrune: usesPrune(obj.spec),
             });
@@ -281,10 +282,4 @@ export function createBackupPlanKind(
     cleanup: createPlanCleanup(deps),
     forget: (key) => gate.forget(key),
   };
-}
-
-/** The server's words of an error: msg and extras. */
-export function serverTextOf(err: unknown): string {
-  const e = err as { msg?: string; extras?: string };
-  return e.extras ? `${e.msg} (${e.extras})` : String(e.msg ?? err);
 }

@@ -4,14 +4,17 @@ import {
   type CreateRepositoryBody,
   isBackupApiError,
   type RepositoryPathState,
+  serverText,
 } from '../../backup-api/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
 import type { ControllerDeps } from '../operator.ts';
+import { readRepository } from '../repository-reads.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
+import { secretValue } from '../secret-values.ts';
 import { CONNECTION_ERROR_CODES, ConnectionError } from '../service-connections.ts';
 import { archiveLocation, type RepositoryAction } from './desired.ts';
-import { readRepository } from './reads.ts';
-import { PlanChangeUnsupportedError, serverText } from './refusals.ts';
+import { PlanChangeUnsupportedError } from './refusals.ts';
+import { TRIGGER_EVENTS } from './trigger-tokens.ts';
 
 type Repo = BackupRepositoryResource;
 
@@ -25,9 +28,7 @@ export const REPOSITORY_EVENTS = {
   planChanged: 'PlanChanged',
   deleted: 'Deleted',
   retained: 'Retained',
-  backupTriggered: 'BackupTriggered',
-  mergeTriggered: 'MergeTriggered',
-  triggerRejected: 'TriggerRejected',
+  ...TRIGGER_EVENTS,
   rejected: 'ServerRejected',
   stalled: 'Stalled',
   deletionAbandoned: 'DeletionAbandoned',
@@ -88,10 +89,7 @@ export function cloudFields(obj: Repo, secrets: ControllerDeps['secrets']): Part
     if (!secret) {
       throw new ConnectionError(CONNECTION_ERROR_CODES.secretNotFound, `Secret ${ns}/${ref.name} not found`);
     }
-    const value = (key: string) => {
-      const data = secret.data?.[key];
-      return data !== undefined ? Buffer.from(data, 'base64').toString('utf8') : secret.stringData?.[key];
-    };
+    const value = (key: string) => secretValue(secret, key);
     const id = value(ref.idKey);
     const key = value(ref.keyKey);
     if (!id || !key) {

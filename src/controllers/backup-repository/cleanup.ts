@@ -1,12 +1,12 @@
+import { serverText } from '../../backup-api/index.ts';
 import type { ManagedCleanup } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
+import { locateRepository } from '../repository-reads.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import { EventType, KStatusState } from '../runtime/index.ts';
 import { ConnectionError } from '../service-connections.ts';
 import { REPOSITORY_EVENTS } from './actions.ts';
 import { immutableMismatches, REPOSITORY_REASONS as R, repositoryId } from './desired.ts';
-import { locateRepository } from './reads.ts';
-import { serverText } from './refusals.ts';
 import { blockedOutcome, withConditions } from './status.ts';
 
 type Repo = BackupRepositoryResource;

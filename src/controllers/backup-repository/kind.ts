@@ -3,6 +3,7 @@ import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
 import { isStale, type ObservedRepository } from '../cluster-observations.ts';
 import type { ManagedKind } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
+import { readRepository } from '../repository-reads.ts';
 import { type BackupRepositoryResource, FINALIZER } from '../resources.ts';
 import { EventType, findCondition, KStatusState } from '../runtime/index.ts';
 import {
@@ -23,7 +24,6 @@ import {
   specApplied,
 } from './desired.ts';
 import { countDownFinished, createMemos, FOLLOW_LOOKS, runningNames } from './memo.ts';
-import { readRepository } from './reads.ts';
 import { classifyRepositoryError, ObservationStaleError, WaitingForPollError } from './refusals.ts';
 import { nextRequeueMs } from './requeue.ts';
 import { RECENT_TASKS_LIMIT, repositoryFingerprint } from './status.ts';

@@ -1,4 +1,4 @@
-import { BACKUP_API_ERROR_CODES, isBackupApiError } from '../../backup-api/index.ts';
+import { BACKUP_API_ERROR_CODES, isBackupApiError, serverText } from '../../backup-api/index.ts';
 import type { Refusal } from '../engine/refusal-memory.ts';
 import { ConnectionError } from '../service-connections.ts';
 import { REPOSITORY_REASONS as R, type RepositoryAction } from './desired.ts';
@@ -42,12 +42,6 @@ export const WAIT_FOR_POLL_MS = 1_000;
 
 const verbOf = (action: RepositoryAction) =>
   action.kind === 'change-plan' ? 'the plan change' : action.kind;
-
-/** The server's words for an error: msg and extras, never a secret (the client never echoes bodies). */
-export function serverText(err: unknown): string {
-  if (isBackupApiError(err)) return err.extras ? `${err.msg}: ${err.extras}` : err.msg;
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * Classifies what a repository reconcile ran into (pure, by type and HTTP status): a refusal with

@@ -1,10 +1,11 @@
 import type { RepositoryInfo, TaskRun } from '../../backup-api/index.ts';
+import { serverText } from '../../backup-api/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
 import type { Result } from '../engine/managed-kind.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import { KStatusState } from '../runtime/index.ts';
 import { type Decision, REPOSITORY_REASONS as R, type RepositoryAction } from './desired.ts';
-import { serverText, WaitingForPollError } from './refusals.ts';
+import { WaitingForPollError } from './refusals.ts';
 import { assembleStatus, blockedOutcome, type RepositoryOutcome, withConditions } from './status.ts';
 
 type Repo = BackupRepositoryResource;

@@ -1,29 +1,27 @@
 import type { RepositoryInfo, TaskRun } from '../../backup-api/index.ts';
-import { CONDITION_TYPES, TASK_RUN_TYPES, TASK_STATUSES } from '../../crds/index.ts';
+import { CONDITION_TYPES } from '../../crds/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import { type Condition, KStatusState, setCondition, setKStatus } from '../runtime/index.ts';
+import {
+  meanNodeProgress,
+  producedBackupName,
+  taskErrorText,
+  taskRunStatus,
+  taskRunType,
+  taskTime,
+} from '../task-runs.ts';
 import { REPOSITORY_REASONS } from './desired.ts';
 
 type Status = NonNullable<BackupRepositoryResource['status']>;
-type RunType = (typeof TASK_RUN_TYPES)[number];
-type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** At most this many finished tasks are mirrored (the schema's bound). */
 export const RECENT_TASKS_LIMIT = 10;
 const ERROR_TEXT_MAX = 1024;
-/** Go's zero time: the `end` of a task that has not ended. */
-const ZERO_TIME_PREFIX = '0001-01-01';
-const BACKUP_NAME_IN_TEXT =
-  /[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}_[0-9]{2}_[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}_[0-9]{2})/;
 
-const runType = (t: string): RunType | undefined =>
-  (TASK_RUN_TYPES as readonly string[]).includes(t) ? (t as RunType) : undefined;
-const taskStatus = (s: string): TaskStatus =>
-  (TASK_STATUSES as readonly string[]).includes(s) ? (s as TaskStatus) : 'unknown';
 const truncate = (s: string) => (s.length > ERROR_TEXT_MAX ? `${s.slice(0, ERROR_TEXT_MAX - 1)}…` : s);
-const validTime = (s: string | undefined): string | undefined =>
-  s && !s.startsWith(ZERO_TIME_PREFIX) && !Number.isNaN(Date.parse(s)) ? s : undefined;
+/** Status mirrors the service's times as it wrote them. */
+const validTime = (s: string | undefined): string | undefined => taskTime(s, 'as-sent');
 
 /** The time a backup name stands for (`2020-09-29T13_10_58.1+01_00` → RFC 3339), if it parses. */
 export function backupNameTime(name: string): string | undefined {
@@ -33,21 +31,10 @@ export function backupNameTime(name: string): string | undefined {
   return Number.isNaN(Date.parse(iso)) ? undefined : iso;
 }
 
-/** Error text of a task: its own, else the first node's. */
+/** Error text of a task as the service wrote it (its own, else the first node's), bounded. */
 function taskError(t: TaskRun): string | undefined {
-  const text = t.error || t.node_runs?.find((n) => n.error)?.error;
+  const text = taskErrorText(t);
   return text ? truncate(text) : undefined;
-}
-
-/** The backup a task wrote, parsed from cbbackupmgr's transfer descriptions ("Backing up to <name>"). */
-function taskBackupName(t: TaskRun): string | undefined {
-  for (const node of t.node_runs ?? []) {
-    for (const transfer of node.stats?.transfers ?? []) {
-      const m = BACKUP_NAME_IN_TEXT.exec(transfer.description ?? '');
-      if (m) return m[0];
-    }
-  }
-  return undefined;
 }
 
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
@@ -66,7 +53,7 @@ export function mirrorRepository(observed: ObservedRepository): Partial<Status> 
           : 'Active';
   const nextRuns = Object.values(r.scheduled ?? {})
     .flatMap((s) => {
-      const type = runType(s.task_type);
+      const type = taskRunType(s.task_type);
       const time = validTime(s.next_run);
       return type && time ? [{ taskName: s.name, type, time }] : [];
     })
@@ -77,18 +64,14 @@ export function mirrorRepository(observed: ObservedRepository): Partial<Status> 
     ...Object.values(r.running_one_off ?? {}).map((t) => ({ t, oneOff: true })),
   ]
     .flatMap(({ t, oneOff }) => {
-      const type = runType(t.type);
+      const type = taskRunType(t.type);
       if (!type) return [];
-      const runs = t.node_runs ?? [];
-      const progress =
-        runs.length > 0
-          ? Math.min(100, Math.max(0, Math.round(runs.reduce((s, n) => s + n.progress, 0) / runs.length)))
-          : undefined;
+      const progress = meanNodeProgress(t);
       return [
         {
           taskName: t.task_name,
           type,
-          status: taskStatus(t.status),
+          status: taskRunStatus(t.status),
           oneOff,
           ...optional('startTime', validTime(t.start)),
           ...optional('progress', progress),
@@ -133,16 +116,16 @@ export function summarizeHistory(
   previous: Pick<Status, 'lastSuccessfulBackupTime' | 'lastFailure'> | undefined,
 ): Pick<Status, 'recentTasks' | 'lastSuccessfulBackupTime' | 'lastFailure'> {
   const recentTasks = history.slice(0, RECENT_TASKS_LIMIT).flatMap((t) => {
-    const type = runType(t.type);
+    const type = taskRunType(t.type);
     if (!type) return [];
     return [
       {
         taskName: t.task_name,
         type,
-        status: taskStatus(t.status),
+        status: taskRunStatus(t.status),
         ...optional('startTime', validTime(t.start)),
         ...optional('endTime', validTime(t.end)),
-        ...optional('backupName', taskBackupName(t)),
+        ...optional('backupName', producedBackupName(t)),
         ...optional('error', t.status === 'failed' ? taskError(t) : undefined),
       },
     ];

@@ -1,5 +1,5 @@
 import type { BackupClient, TaskRun } from '../../backup-api/index.ts';
-import { isBackupApiError } from '../../backup-api/index.ts';
+import { isBackupApiError, serverText } from '../../backup-api/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
 import {
   type ClaimSources,
@@ -15,7 +15,6 @@ import {
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import { type CustomResourceClient, EventType, metaTime } from '../runtime/index.ts';
-import { serverText } from './server-text.ts';
 import { mirrorRepository } from './status.ts';
 import {
   decideRecovery,

@@ -2,10 +2,10 @@ import { describeBackups } from '../backup-restore/restore-body.ts';
 import { createOneShotReconciler } from '../one-shot/engine.ts';
 import type { OneShotKind } from '../one-shot/kind.ts';
 import { ONE_SHOT_REASONS } from '../one-shot/status.ts';
-import { producedBackupName } from '../one-shot/task-result.ts';
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupRunResource } from '../resources.ts';
 import type { Reconciler } from '../runtime/index.ts';
+import { producedBackupName } from '../task-runs.ts';
 import { runRequest } from './run-request.ts';
 
 /** The BackupRun side of the shared one-shot flow. */

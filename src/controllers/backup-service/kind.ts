@@ -1,4 +1,9 @@
-import { BACKUP_API_ERROR_CODES, type ClusterInfo, isBackupApiError } from '../../backup-api/index.ts';
+import {
+  BACKUP_API_ERROR_CODES,
+  type ClusterInfo,
+  isBackupApiError,
+  serverMessage,
+} from '../../backup-api/index.ts';
 import { isStale, repositoriesById } from '../cluster-observations.ts';
 import type { ManagedKind } from '../engine/managed-kind.ts';
 import type { Refusal } from '../engine/refusal-memory.ts';
@@ -45,7 +50,7 @@ export function classifyServiceError(err: unknown, action: ConfigAction | undefi
     };
   }
   if (action && !err.retryable) {
-    const text = err.extras ? `${err.msg}: ${err.extras}` : err.msg;
+    const text = serverMessage(err);
     return {
       reason: SERVICE_REASONS.configRejected,
       message: `The Backup Service rejected the configuration: ${text}`,

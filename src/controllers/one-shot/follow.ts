@@ -1,11 +1,13 @@
 import type { BackupClient } from '../../backup-api/index.ts';
+import { readRepository } from '../repository-reads.ts';
 import type { ReadonlyDeep, ReconcileContext, ReconcileOutcome } from '../runtime/index.ts';
+import { taskOutcome, taskProgress, taskTime } from '../task-runs.ts';
 import type { OneShotResource } from './kind.ts';
 import type { ObjectMemory } from './memory.ts';
 import type { ResolvedRepository } from './repository-source.ts';
 import { ONE_SHOT_REASONS } from './status.ts';
-import { hasVanished, taskOutcome, taskProgress, taskTime } from './task-result.ts';
-import { getRepositoryOrUndefined, type OneShotTools } from './tools.ts';
+import type { OneShotTools } from './tools.ts';
+import { hasVanished } from './vanished.ts';
 
 /** A task that is neither running nor in history this long is declared lost. */
 export const VANISHED_AFTER_MS = 30_000;
@@ -26,13 +28,13 @@ export async function followTask<T extends OneShotResource>(
   const { obj, memory, client, repo, ctx } = args;
   const taskName = obj.status?.taskName as string;
   let state = repo.state;
-  let repository = await getRepositoryOrUndefined(client, state, repo.id, ctx.signal);
+  let repository = (await readRepository(client, state, repo.id, ctx.signal))?.repository;
   if (!repository) {
     // Archived (or imported) while the task ran: the history moves along with the repository.
     const elsewhere = deps.observations.findRepository(args.serviceKey, repo.id);
     if (elsewhere && elsewhere.state !== state) {
       state = elsewhere.state;
-      repository = await getRepositoryOrUndefined(client, state, repo.id, ctx.signal);
+      repository = (await readRepository(client, state, repo.id, ctx.signal))?.repository;
     }
   }
   const running = repository?.running_one_off?.[taskName] ?? repository?.running_tasks?.[taskName];

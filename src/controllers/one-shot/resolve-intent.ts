@@ -7,12 +7,13 @@ import {
   historyStart,
   oneShotOwner,
 } from '../intent/index.ts';
+import { readRepository } from '../repository-reads.ts';
 import { findCondition, type ReconcileOutcome } from '../runtime/index.ts';
 import { KIND_PLURAL, type OneShotResource, type StatusOf } from './kind.ts';
 import { RETRY_TOKEN_ANNOTATION, retryIntentToken, unusedRetryToken } from './retry-token.ts';
 import { giveUp, type SendArgs, sendRequest } from './send.ts';
 import { ONE_SHOT_REASONS } from './status.ts';
-import { getRepositoryOrUndefined, type OneShotTools } from './tools.ts';
+import type { OneShotTools } from './tools.ts';
 import { triggerRetriesExhausted } from './trigger-retry.ts';
 
 /** An intent without a task name: find the task, wait, send again, or ask the user. */
@@ -41,7 +42,7 @@ export async function resolveIntent<T extends OneShotResource>(
     return await sendRequest(tools, args);
   }
   const sentAtMs = Date.parse(intent.sentAt);
-  const repository = await getRepositoryOrUndefined(client, repo.state, repo.id, ctx.signal);
+  const repository = (await readRepository(client, repo.state, repo.id, ctx.signal))?.repository;
   if (!repository) {
     await settle(obj, {
       kind: 'blocked',

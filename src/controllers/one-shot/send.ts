@@ -1,5 +1,5 @@
 import type { BackupClient } from '../../backup-api/index.ts';
-import { isBackupApiError } from '../../backup-api/index.ts';
+import { describeAnswer, isBackupApiError } from '../../backup-api/index.ts';
 import { classifySendFailure, sendWindowSignal } from '../intent/index.ts';
 import type { BackupServiceResource } from '../resources.ts';
 import {
@@ -14,12 +14,7 @@ import type { ResolvedRepository } from './repository-source.ts';
 import { nextIntentToken } from './retry-token.ts';
 import { ONE_SHOT_REASONS } from './status.ts';
 import type { OneShotTools } from './tools.ts';
-import {
-  describeAnswer,
-  TRIGGER_RETRY_LIMIT,
-  triggerRetriesExhausted,
-  triggerRetryDelayMs,
-} from './trigger-retry.ts';
+import { TRIGGER_RETRY_LIMIT, triggerRetriesExhausted, triggerRetryDelayMs } from './trigger-retry.ts';
 
 /** Everything one send needs besides the tools. */
 export interface SendArgs<T extends OneShotResource> {

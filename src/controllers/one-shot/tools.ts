@@ -1,5 +1,3 @@
-import type { BackupClient, Repository, RepositoryPathState } from '../../backup-api/index.ts';
-import { isBackupApiError } from '../../backup-api/index.ts';
 import type { ControllerDeps, KindAccess } from '../operator.ts';
 import { EventType, type ReadonlyDeep } from '../runtime/index.ts';
 import { writeStatusGuarded } from './guarded-write.ts';
@@ -56,19 +54,4 @@ export function createOneShotTools<T extends OneShotResource>(
         note,
       }),
   };
-}
-
-/** The repository in one group, or undefined when the service answers 404. */
-export async function getRepositoryOrUndefined(
-  client: BackupClient,
-  state: RepositoryPathState,
-  id: string,
-  signal: AbortSignal,
-): Promise<Repository | undefined> {
-  try {
-    return await client.getRepository(state, id, { signal });
-  } catch (err) {
-    if (isBackupApiError(err) && err.status === 404) return undefined;
-    throw err;
-  }
 }

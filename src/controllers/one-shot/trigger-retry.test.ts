@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  describeAnswer,
-  TRIGGER_RETRY_LIMIT,
-  triggerRetriesExhausted,
-  triggerRetryDelayMs,
-} from './trigger-retry.ts';
+import { TRIGGER_RETRY_LIMIT, triggerRetriesExhausted, triggerRetryDelayMs } from './trigger-retry.ts';
 
 describe('triggerRetryDelayMs', () => {
   it.each([
@@ -33,27 +28,5 @@ describe('triggerRetriesExhausted', () => {
     { reason: 'time limit reached', tries: 2, elapsed: TRIGGER_RETRY_LIMIT.elapsedMs, want: true },
   ])('$reason', ({ tries, elapsed, want }) => {
     expect(triggerRetriesExhausted({ tries, firstAtMs: 1_000 }, 1_000 + elapsed)).toBe(want);
-  });
-});
-
-describe('describeAnswer', () => {
-  it.each([
-    {
-      reason: 'status, msg and extras',
-      err: { status: 500, code: 'BSVC_INTERNAL', msg: 'could not send task', extras: 'failed bucket check' },
-      want: '500 could not send task: failed bucket check',
-    },
-    {
-      reason: 'no response: the code instead of a status',
-      err: {
-        status: 0,
-        code: 'BSVC_TIMEOUT',
-        msg: 'no complete response within 10000 ms',
-        extras: undefined,
-      },
-      want: 'BSVC_TIMEOUT no complete response within 10000 ms',
-    },
-  ] as const)('$reason', ({ err, want }) => {
-    expect(describeAnswer(err)).toBe(want);
   });
 });

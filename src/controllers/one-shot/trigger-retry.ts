@@ -1,5 +1,3 @@
-import type { BackupApiError } from '../../backup-api/index.ts';
-
 /**
  * Limits of the short retries of a trigger request the service answered without starting a task
  * (503, 429, a 500 without a body…): at most this many requests, and none later than this long
@@ -25,10 +23,4 @@ export function triggerRetriesExhausted(
   return (
     record.tries >= TRIGGER_RETRY_LIMIT.tries || nowMs - record.firstAtMs >= TRIGGER_RETRY_LIMIT.elapsedMs
   );
-}
-
-/** The service's answer in one line for conditions and status.error: status, msg and extras. */
-export function describeAnswer(err: Pick<BackupApiError, 'status' | 'code' | 'msg' | 'extras'>): string {
-  const head = err.status === 0 ? err.code : `${err.status}`;
-  return `${head} ${err.msg}${err.extras ? `: ${err.extras}` : ''}`;
 }

@@ -1,7 +1,8 @@
-import { type BackupClient, isNotFound, type RepositoryPathState } from '../../backup-api/index.ts';
-import type { ObservedRepository } from '../cluster-observations.ts';
+import type { BackupClient, RepositoryPathState } from '../backup-api/index.ts';
+import { isNotFound } from '../backup-api/index.ts';
+import type { ObservedRepository } from './cluster-observations.ts';
 
-/** Reads one repository by path state; `undefined` when the service answers 404. */
+/** Reads one repository from the service in one path state; `undefined` when the service answers 404. */
 export async function readRepository(
   client: BackupClient,
   state: RepositoryPathState,
@@ -16,7 +17,7 @@ export async function readRepository(
   }
 }
 
-/** Finds the repository in whichever group holds it (deletion only: rare, so direct reads are fine). */
+/** Finds the repository in whichever group holds it, active first (one read per group: use rarely). */
 export async function locateRepository(
   client: BackupClient,
   id: string,

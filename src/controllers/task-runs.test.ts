@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskRun } from '../../backup-api/index.ts';
-import { hasVanished, producedBackupName, taskOutcome, taskProgress, taskTime } from './task-result.ts';
+import type { TaskRun } from '../backup-api/index.ts';
+import {
+  meanNodeProgress,
+  producedBackupName,
+  taskErrorText,
+  taskOutcome,
+  taskProgress,
+  taskRunStatus,
+  taskRunType,
+  taskTime,
+} from './task-runs.ts';
 
 const node = (progress: number, extra: Record<string, unknown> = {}) => ({
   node_id: 'n',
@@ -26,6 +35,14 @@ describe('taskProgress', () => {
     { reason: 'mean of nodes, rounded', r: run({ node_runs: [node(10), node(25)] }), want: 18 },
     { reason: 'clamped', r: run({ node_runs: [node(250)] }), want: 100 },
   ])('$reason', ({ r, want }) => expect(taskProgress(r)).toBe(want));
+});
+
+describe('meanNodeProgress', () => {
+  it.each([
+    { reason: 'no node runs: no progress, even when done', r: run({ status: 'done' }), want: undefined },
+    { reason: 'mean of nodes, rounded', r: run({ node_runs: [node(42.4)] }), want: 42 },
+    { reason: 'clamped below', r: run({ node_runs: [node(-5)] }), want: 0 },
+  ])('$reason', ({ r, want }) => expect(meanNodeProgress(r)).toBe(want));
 });
 
 describe('producedBackupName', () => {
@@ -54,6 +71,42 @@ describe('taskTime', () => {
     { v: 'nope', want: undefined, reason: 'garbage' },
     { v: '2026-01-01T01:00:00+01:00', want: '2026-01-01T00:00:00.000Z', reason: 'normalised to UTC' },
   ])('$reason', ({ v, want }) => expect(taskTime(v)).toBe(want));
+  it.each([
+    { v: '0001-01-01T00:00:00Z', want: undefined, reason: 'Go zero time' },
+    { v: 'nope', want: undefined, reason: 'garbage' },
+    { v: '2026-01-01T01:00:00+01:00', want: '2026-01-01T01:00:00+01:00', reason: 'kept as sent' },
+  ])('as sent: $reason', ({ v, want }) => expect(taskTime(v, 'as-sent')).toBe(want));
+});
+
+describe('taskRunType and taskRunStatus', () => {
+  it.each([
+    { v: 'MERGE', want: 'MERGE' },
+    { v: 'COLLECT_LOGS', want: undefined },
+  ])('type $v', ({ v, want }) => expect(taskRunType(v)).toBe(want));
+  it.each([
+    { v: 'running', want: 'running' },
+    { v: 'paused', want: 'unknown' },
+  ])('status $v', ({ v, want }) => expect(taskRunStatus(v)).toBe(want));
+});
+
+describe('taskErrorText', () => {
+  it.each([
+    { reason: 'own error as written', r: run({ error: ' disk full ' }), trim: false, want: ' disk full ' },
+    { reason: 'own error trimmed', r: run({ error: ' disk full ' }), trim: true, want: 'disk full' },
+    {
+      reason: 'a blank own error gives way to the node error when trimmed',
+      r: run({ error: ' ', node_runs: [node(3), node(3, { error: 'auth failed' })] }),
+      trim: true,
+      want: 'auth failed',
+    },
+    {
+      reason: 'first node with an error',
+      r: run({ node_runs: [node(3), node(3, { error: 'auth failed' })] }),
+      trim: false,
+      want: 'auth failed',
+    },
+    { reason: 'no error anywhere', r: run({ status: 'failed' }), trim: false, want: undefined },
+  ])('$reason', ({ r, trim, want }) => expect(taskErrorText(r, { trim })).toBe(want));
 });
 
 describe('taskOutcome', () => {
@@ -75,12 +128,4 @@ describe('taskOutcome', () => {
       want: { kind: 'failed', error: 'the task ended with status "skipped" and no error message' },
     },
   ])('$reason', ({ r, want }) => expect(taskOutcome(r)).toEqual(want));
-});
-
-describe('hasVanished', () => {
-  it.each([
-    { reason: 'just missed', since: 1_000, now: 1_000, want: false },
-    { reason: 'inside the limit', since: 1_000, now: 30_999, want: false },
-    { reason: 'at the limit', since: 1_000, now: 31_000, want: true },
-  ])('$reason', ({ since, now, want }) => expect(hasVanished(since, now, 30_000)).toBe(want));
 });
