@@ -19,22 +19,7 @@ describe('nextRequeueMs', () => {
       want: FETCH_RETRY_MS,
     },
     {
-      reason: 'a fresh rejection with a slow re-check',
-      input: { decision: blocked('ServerRejected'), retryAfterMs: 300_000 },
-      want: 300_000,
-    },
-    {
-      reason: 'the remembered refusal of this generation: at its retry time',
-      input: { decision: blocked('ServerRejected'), refusedRetryInMs: 120_000 },
-      want: 120_000,
-    },
-    {
-      reason: 'the remembered refusal is due: a short re-check, never a hot loop',
-      input: { decision: blocked('ServerRejected'), refusedRetryInMs: -5_000 },
-      want: 1_000,
-    },
-    {
-      reason: 'a permanent refusal: no requeue',
+      reason: 'a Stalled decision (adoption conflict, archived on the server): no requeue',
       input: { decision: blocked('ServerRejected') },
       want: undefined,
     },

@@ -4,8 +4,6 @@ import { type Decision, REPOSITORY_REASONS as R } from './desired.ts';
 export const FETCH_RETRY_MS = 10_000;
 /** Safety re-check while a BackupPlan is not Ready (its changes re-enqueue us anyway). */
 export const PLAN_RECHECK_MS = 60_000;
-/** Shortest re-check of a refused action whose retry time is (nearly) due. */
-const MIN_REFUSED_RECHECK_MS = 1_000;
 
 /** What one reconcile learnt that bears on when to look again. */
 export interface RequeueInput {
@@ -15,22 +13,15 @@ export interface RequeueInput {
   following: boolean;
   /** History/info could not be read. */
   fetchFailed: boolean;
-  /** The server rejected an action in this reconcile and allows a slow re-check after this long. */
-  retryAfterMs?: number | undefined;
-  /**
-   * The decision is the remembered refusal of this generation's action (no request made): its
-   * retry time, when it has one, as milliseconds from now.
-   */
-  refusedRetryInMs?: number | undefined;
   /** A trigger waits for its delivery grace: look again no later than this. */
   triggerWaitMs?: number | undefined;
   taskPollIntervalMs: number;
 }
 
 /**
- * When to reconcile again (pure): the soonest of every reason that applies, `undefined` when only a
- * change may help. A refusal's retry time applies only to the decision it made: other blocked
- * decisions (plan not Ready, adoption conflict, …) keep their own pace.
+ * When to reconcile again after a reconcile that wrote nothing more (pure): the soonest of every
+ * reason that applies, `undefined` when only a change may help. Refusals are timed by the engine's
+ * refusal memory, not here.
  */
 export function nextRequeueMs(input: RequeueInput): number | undefined {
   const { decision } = input;
@@ -38,10 +29,7 @@ export function nextRequeueMs(input: RequeueInput): number | undefined {
   if (input.following) delays.push(input.taskPollIntervalMs);
   if (input.triggerWaitMs !== undefined) delays.push(Math.max(0, input.triggerWaitMs));
   if (input.fetchFailed) delays.push(FETCH_RETRY_MS);
-  if (input.retryAfterMs !== undefined) delays.push(input.retryAfterMs);
-  else if (input.refusedRetryInMs !== undefined)
-    delays.push(Math.max(MIN_REFUSED_RECHECK_MS, input.refusedRetryInMs));
-  else if (decision.kind === 'blocked' && decision.reason === R.planNotReady) delays.push(PLAN_RECHECK_MS);
+  if (decision.kind === 'blocked' && decision.reason === R.planNotReady) delays.push(PLAN_RECHECK_MS);
   if (decision.kind === 'act') delays.push(input.taskPollIntervalMs);
   return delays.length > 0 ? Math.min(...delays) : undefined;
 }

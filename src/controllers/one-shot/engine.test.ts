@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { fakeOneShotWorld } from '../../../test/support/one-shot-fake-deps.ts';
 import { BackupApiError, BACKUP_API_ERROR_CODES as C, type TaskRun } from '../../backup-api/index.ts';
 import { createBackupRunReconciler } from '../backup-run/reconciler.ts';
 import { DELIVERY_GRACE_MS } from '../intent/index.ts';
 import type { BackupRunResource } from '../resources.ts';
-import { fakeOneShotWorld } from './fake-deps.ts';
 import { RETRY_TOKEN_ANNOTATION } from './retry-token.ts';
 
 const endpoint = 'POST /api/v1/cluster/self/repository/active/r1/backup';

@@ -1,7 +1,7 @@
-import type { BackupClient, Repository, TaskRun } from '../../backup-api/index.ts';
-import type { ControllerDeps } from '../operator.ts';
-import type { BackupRunResource } from '../resources.ts';
-import type { ReconcileContext } from '../runtime/index.ts';
+import type { BackupClient, Repository, TaskRun } from '../../src/backup-api/index.ts';
+import type { ControllerDeps } from '../../src/controllers/operator.ts';
+import type { BackupRunResource } from '../../src/controllers/resources.ts';
+import type { ReconcileContext } from '../../src/controllers/runtime/index.ts';
 
 /** JSON merge patch (RFC 7386) onto a copy of `target` (test helper). */
 function applyMergePatch(target: unknown, patch: unknown): unknown {
