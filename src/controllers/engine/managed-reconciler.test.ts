@@ -354,6 +354,16 @@ describe('managed reconciler: refusal memory', () => {
     expect(t.calls.act).toBe(2);
   });
 
+  it('drops the memory once nothing is left to write (the server came to match the spec)', async () => {
+    t.server.failWith = new ApiRefusal(400, 'bad value');
+    await t.make()(t.req, t.ctx).catch(() => {});
+    expect(t.get().status?.refusal).toBeDefined();
+    t.server.value = 'one';
+    await t.make()(t.req, t.ctx);
+    expect(t.get().status?.refusal).toBeUndefined();
+    expect(readyOf(t.get())?.status).toBe('True');
+  });
+
   it('records the Stalled Event once while a refusal stands, not per re-check', async () => {
     t.setRecheck(60_000);
     t.server.failWith = new ApiRefusal(403, 'forbidden');

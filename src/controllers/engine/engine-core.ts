@@ -1,0 +1,42 @@
+import { type EventInput, writeStatus } from '../runtime/index.ts';
+import type { EngineDeps, ManagedKind, ManagedObject, ManagedStatus } from './managed-kind.ts';
+import type { RefusalRecord } from './refusal-memory.ts';
+import { transitionEvents } from './transition-events.ts';
+
+/** What the engine's steps share: the kind, its deps, and the two effects every step uses. */
+export interface EngineCore<T extends ManagedObject, O, A, D, S extends object> {
+  kind: ManagedKind<T, O, A, D, S>;
+  deps: EngineDeps;
+  /** Records an Event, if there is one (fire and forget). */
+  record(obj: T, event: EventInput | undefined): void;
+  /** Writes `status` plus the refusal memory (only when changed); records transition Events. */
+  write(obj: T, status: S, refusal: RefusalRecord | undefined): Promise<void>;
+}
+
+/** Builds the {@link EngineCore} of a kind. */
+export function createEngineCore<T extends ManagedObject, O, A, D, S extends object>(
+  kind: ManagedKind<T, O, A, D, S>,
+  deps: EngineDeps,
+): EngineCore<T, O, A, D, S> {
+  const record = (obj: T, event: EventInput | undefined) => {
+    if (event) void deps.events.record(obj, event);
+  };
+  return {
+    kind,
+    deps,
+    record,
+    async write(obj, status, refusal) {
+      const next: S & ManagedStatus = { ...status, refusal };
+      if (!refusal) delete next.refusal;
+      await writeStatus(kind.client, obj, next);
+      for (const event of transitionEvents(obj.status?.conditions, next.conditions, kind)) record(obj, event);
+    },
+  };
+}
+
+/** The earlier of two optional delays. */
+export function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
