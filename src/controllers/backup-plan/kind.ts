@@ -9,9 +9,10 @@ import {
 import { CONDITION_TYPES } from '../../crds/index.ts';
 import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
 import type { ManagedKind } from '../engine/managed-kind.ts';
+import type { Refusal } from '../engine/refusal-memory.ts';
 import type { ControllerDeps } from '../operator.ts';
 import { type BackupPlanResource, FINALIZER } from '../resources.ts';
-import { EventType, findCondition, hasFinalizer, isDeleting } from '../runtime/index.ts';
+import { type EventInput, EventType, findCondition, hasFinalizer, isDeleting } from '../runtime/index.ts';
 import { ConnectionError } from '../service-connections.ts';
 import { createPlanCleanup } from './cleanup.ts';
 import { comparePlan, describePlan, observeScope, type PlanDrift, toPlanBody, usesPrune } from './desired.ts';
@@ -125,30 +126,6 @@ export function createBackupPlanKind(
     ].join('|');
   const keyOf = (obj: PlanObj) => `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
 
-  /** The client of the plan's service, or why the plan cannot be looked at now. */
-  const clientFor = (obj: PlanObj): BackupClient => {
-    const name = obj.spec.serviceRef.name;
-    const service = deps.kinds.services.store.get(serviceKeyOf(obj));
-    if (!service)
-      throw new ServiceNotReadyError('ServiceNotFound', `BackupService ${name} not found; waiting for it.`);
-    const ready = findCondition(service.status?.conditions, CONDITION_TYPES.Ready);
-    if (ready?.status !== 'True') {
-      throw new ServiceNotReadyError(
-        'ServiceNotReady',
-        `BackupService ${name} is not Ready${ready?.message ? `: ${ready.message}` : ''}`,
-      );
-    }
-    try {
-      return deps.connections.get(obj.metadata.namespace ?? '', name).client;
-    } catch (err) {
-      if (!(err instanceof ConnectionError)) throw err;
-      throw new ServiceNotReadyError(
-        'ServiceNotReady',
-        `BackupService ${name} cannot be used: ${err.message}`,
-      );
-    }
-  };
-
   return {
     store: access.store as ManagedKind<PlanObj, PlanObserved, PlanAction, PlanDetail, Status>['store'],
     client: access.client,
@@ -169,7 +146,7 @@ export function createBackupPlanKind(
       let client: BackupClient | undefined;
       return {
         async observe() {
-          client = clientFor(obj);
+          client = planClient(deps, obj);
           const plan = await client.getPlan(planName, { signal }).catch((err: unknown) => {
             if (isNotFound(err)) return undefined;
             throw err;
@@ -189,34 +166,7 @@ export function createBackupPlanKind(
         },
         decide: (observed) => decidePlan(obj, observed, pollOf(obj)),
         async act(action, observed) {
-          const body = toPlanBody(obj.spec);
-          const c = client as BackupClient;
-          try {
-            if (action.kind === 'create') await c.createPlan(planName, body, { signal });
-            else await c.replacePlan(planName, body, { signal });
-          } catch (err) {
-            if (!isPlanInvalid(err)) throw err;
-            // The service answers 400 for "already exists" too: a concurrent create is no refusal.
-            if (
-              action.kind === 'create' &&
-              (await c.getPlan(planName, { signal }).then(
-                () => true,
-                () => false,
-              ))
-            ) {
-              throw new Error(`plan ${planName} appeared while it was being created`, { cause: err });
-            }
-            const users = action.kind === 'replace' ? await repositoriesUsing(c, planName, signal) : [];
-            const message = planRefusalMessage({
-              verb: action.kind === 'create' ? 'create' : 'update',
-              planName,
-              serverText: serverText(err),
-              users,
-              usesPrune: usesPrune(obj.spec),
-            });
-            throw new PlanWriteRefusedError(message, users, err);
-          }
-          return { ...observed, plan: body };
+          return { ...observed, plan: await writePlan(client as BackupClient, obj, action, signal) };
         },
         async settle(observed, detail) {
           // An Event when the drift appears or changes, not on every poll while it lasts.
@@ -250,36 +200,102 @@ export function createBackupPlanKind(
           }
         : null,
     classify: (err) => classifyPlanError(err),
-    actedEvent(obj, action) {
-      const planName = planNameOf(obj);
-      if (action.kind === 'create') {
-        return {
-          type: EventType.Normal,
-          reason: PLAN_EVENT_REASONS.created,
-          action: 'CreatePlan',
-          note: `Created plan ${planName} on the Backup Service.`,
-        };
-      }
-      // A spec the operator has not acted on yet is an update; otherwise someone changed the server.
-      const firstSight = obj.status?.planName === undefined;
-      const specChanged = obj.status?.observedGeneration !== obj.metadata.generation;
-      return {
-        type: EventType.Normal,
-        reason: specChanged || firstSight ? PLAN_EVENT_REASONS.updated : PLAN_EVENT_REASONS.driftCorrected,
-        action: 'ReplacePlan',
-        note: `Replaced plan ${planName} on the Backup Service: ${action.drift.summary}`,
-      };
-    },
-    refusedEvent(_obj, refusal, action) {
-      if (!action) return undefined;
-      return {
-        type: EventType.Warning,
-        reason: refusal.reason === 'PlanInUse' ? PLAN_EVENT_REASONS.inUse : PLAN_EVENT_REASONS.rejected,
-        action: action.kind === 'create' ? 'CreatePlan' : 'ReplacePlan',
-        note: refusal.message,
-      };
-    },
+    actedEvent: planActedEvent,
+    refusedEvent: planRefusedEvent,
     cleanup: createPlanCleanup(deps),
     forget: (key) => gate.forget(key),
+  };
+}
+
+/** The client of the plan's service, or why the plan cannot be looked at now. */
+export function planClient(deps: ControllerDeps, obj: PlanObj): BackupClient {
+  const name = obj.spec.serviceRef.name;
+  const service = deps.kinds.services.store.get(serviceKeyOf(obj));
+  if (!service)
+    throw new ServiceNotReadyError('ServiceNotFound', `BackupService ${name} not found; waiting for it.`);
+  const ready = findCondition(service.status?.conditions, CONDITION_TYPES.Ready);
+  if (ready?.status !== 'True') {
+    throw new ServiceNotReadyError(
+      'ServiceNotReady',
+      `BackupService ${name} is not Ready${ready?.message ? `: ${ready.message}` : ''}`,
+    );
+  }
+  try {
+    return deps.connections.get(obj.metadata.namespace ?? '', name).client;
+  } catch (err) {
+    if (!(err instanceof ConnectionError)) throw err;
+    throw new ServiceNotReadyError('ServiceNotReady', `BackupService ${name} cannot be used: ${err.message}`);
+  }
+}
+
+/** Creates or replaces the plan; a refusal is explained (in use, PRUNE on an old server). */
+export async function writePlan(
+  client: BackupClient,
+  obj: PlanObj,
+  action: PlanAction,
+  signal: AbortSignal,
+): Promise<PlanBody> {
+  const planName = planNameOf(obj);
+  const body = toPlanBody(obj.spec);
+  try {
+    if (action.kind === 'create') await client.createPlan(planName, body, { signal });
+    else await client.replacePlan(planName, body, { signal });
+    return body;
+  } catch (err) {
+    if (!isPlanInvalid(err)) throw err;
+    // The service answers 400 for "already exists" too: a concurrent create is no refusal.
+    const appeared =
+      action.kind === 'create' &&
+      (await client.getPlan(planName, { signal }).then(
+        () => true,
+        () => false,
+      ));
+    if (appeared) throw new Error(`plan ${planName} appeared while it was being created`, { cause: err });
+    const users = action.kind === 'replace' ? await repositoriesUsing(client, planName, signal) : [];
+    const message = planRefusalMessage({
+      verb: action.kind === 'create' ? 'create' : 'update',
+      planName,
+      serverText: serverText(err),
+      users,
+      usesPrune: usesPrune(obj.spec),
+    });
+    throw new PlanWriteRefusedError(message, users, err);
+  }
+}
+
+/** The Normal Event of a plan write. */
+export function planActedEvent(obj: PlanObj, action: PlanAction): EventInput {
+  const planName = planNameOf(obj);
+  if (action.kind === 'create') {
+    return {
+      type: EventType.Normal,
+      reason: PLAN_EVENT_REASONS.created,
+      action: 'CreatePlan',
+      note: `Created plan ${planName} on the Backup Service.`,
+    };
+  }
+  // A spec the operator has not acted on yet is an update; otherwise someone changed the server.
+  const firstSight = obj.status?.planName === undefined;
+  const specChanged = obj.status?.observedGeneration !== obj.metadata.generation;
+  return {
+    type: EventType.Normal,
+    reason: specChanged || firstSight ? PLAN_EVENT_REASONS.updated : PLAN_EVENT_REASONS.driftCorrected,
+    action: 'ReplacePlan',
+    note: `Replaced plan ${planName} on the Backup Service: ${action.drift.summary}`,
+  };
+}
+
+/** The Warning Event of a refused plan write (none for a plan that waits for its service). */
+export function planRefusedEvent(
+  _obj: PlanObj,
+  refusal: Refusal,
+  action: PlanAction | undefined,
+): EventInput | undefined {
+  if (!action) return undefined;
+  return {
+    type: EventType.Warning,
+    reason: refusal.reason === 'PlanInUse' ? PLAN_EVENT_REASONS.inUse : PLAN_EVENT_REASONS.rejected,
+    action: action.kind === 'create' ? 'CreatePlan' : 'ReplacePlan',
+    note: refusal.message,
   };
 }

@@ -52,6 +52,111 @@ export function repositoryCounts(info: ClusterInfo): NonNullable<Status['reposit
   };
 }
 
+/** One condition to set: type, status, reason, message. */
+type ConditionRow = [string, Condition['status'], string, string];
+
+/** What an observation says, before it is folded into the previous status. */
+interface Verdict {
+  conditions: ConditionRow[];
+  kstatus: { state: KStatusState; reason: string; message: string };
+  fields: Partial<Status>;
+}
+
+const REACHABLE: ConditionRow = [
+  CONDITION_TYPES.ServiceReachable,
+  'True',
+  SERVICE_REASONS.connected,
+  'The Backup Service answers.',
+];
+
+/** The verdict of a connection that could not even be built (pure). */
+function connectionVerdict(obs: Extract<ServiceObservation, { kind: 'connection-error' }>): Verdict {
+  const kstatus = { state: KStatusState.Stalled, reason: obs.code, message: obs.message };
+  // The endpoints are at fault, not the credentials, which stay unchecked.
+  const conditions: ConditionRow[] =
+    obs.code === CONNECTION_ERROR_CODES.invalidEndpoint
+      ? [
+          [CONDITION_TYPES.ServiceReachable, 'False', obs.code, obs.message],
+          [
+            CONDITION_TYPES.CredentialsValid,
+            'Unknown',
+            SERVICE_REASONS.unknown,
+            'Not checked: the endpoints cannot be used.',
+          ],
+        ]
+      : [
+          [CONDITION_TYPES.CredentialsValid, 'False', obs.code, obs.message],
+          [
+            CONDITION_TYPES.ServiceReachable,
+            'Unknown',
+            SERVICE_REASONS.unknown,
+            'Not contacted: the credentials are incomplete.',
+          ],
+        ];
+  return { conditions, kstatus, fields: { reachable: false } };
+}
+
+/** The verdict of an error answer: rejected credentials (Stalled) or unreachable (Reconciling) (pure). */
+function apiErrorVerdict(obs: Extract<ServiceObservation, { kind: 'api-error' }>): Verdict {
+  if (AUTH_CODES.includes(obs.code)) {
+    const unauthorized = obs.code === BACKUP_API_ERROR_CODES.unauthorized;
+    const reason = unauthorized ? SERVICE_REASONS.unauthorized : SERVICE_REASONS.forbidden;
+    const message = unauthorized
+      ? `The Backup Service rejected the credentials: ${obs.message}`
+      : `The user lacks the Full Admin or Backup Full Admin role: ${obs.message}`;
+    return {
+      conditions: [REACHABLE, [CONDITION_TYPES.CredentialsValid, 'False', reason, message]],
+      kstatus: { state: KStatusState.Stalled, reason, message },
+      fields: { reachable: true },
+    };
+  }
+  const message = `The Backup Service cannot be reached: ${obs.message}`;
+  return {
+    conditions: [[CONDITION_TYPES.ServiceReachable, 'False', SERVICE_REASONS.unreachable, message]],
+    kstatus: { state: KStatusState.Reconciling, reason: SERVICE_REASONS.unreachable, message },
+    fields: { reachable: false },
+  };
+}
+
+/** The verdict of a successful poll, with a refused configuration Stalled (pure). */
+function okVerdict(obs: Extract<ServiceObservation, { kind: 'ok' }>): Verdict {
+  const accepted: ConditionRow = [
+    CONDITION_TYPES.CredentialsValid,
+    'True',
+    SERVICE_REASONS.credentialsAccepted,
+    'The credentials are accepted.',
+  ];
+  const fields: Partial<Status> = {
+    reachable: true,
+    activeEndpoint: obs.activeEndpoint,
+    repositories: repositoryCounts(obs.info),
+    ...(obs.historyRotationSize !== undefined
+      ? { config: { historyRotationSize: obs.historyRotationSize } }
+      : {}),
+  };
+  if (obs.configError) {
+    const reason = SERVICE_REASONS.configRejected;
+    return {
+      conditions: [REACHABLE, accepted, [CONDITION_TYPES.Synced, 'False', reason, obs.configError]],
+      kstatus: { state: KStatusState.Stalled, reason, message: obs.configError },
+      fields,
+    };
+  }
+  return {
+    conditions: [
+      REACHABLE,
+      accepted,
+      [CONDITION_TYPES.Synced, 'True', SERVICE_REASONS.configApplied, 'The configuration matches the spec.'],
+    ],
+    kstatus: {
+      state: KStatusState.Ready,
+      reason: SERVICE_REASONS.available,
+      message: 'The Backup Service is reachable and the credentials are valid.',
+    },
+    fields,
+  };
+}
+
 /**
  * Computes the whole status of a BackupService from an observation (pure). Fields the observation
  * says nothing about (counts while unreachable) keep their last known value.
@@ -62,146 +167,22 @@ export function serviceStatus(
   generation: number,
   now: Date,
 ): Status {
-  const set = (
-    list: Condition[],
-    type: string,
-    status: Condition['status'],
-    reason: string,
-    message: string,
-  ) => setCondition(list, { type, status, reason, message, observedGeneration: generation }, now);
+  const verdict =
+    obs.kind === 'connection-error'
+      ? connectionVerdict(obs)
+      : obs.kind === 'api-error'
+        ? apiErrorVerdict(obs)
+        : okVerdict(obs);
   let conditions = (previous?.conditions ?? []) as Condition[];
-  const next: Status = { ...previous };
-
-  if (obs.kind === 'connection-error') {
-    if (obs.code === CONNECTION_ERROR_CODES.invalidEndpoint) {
-      // The endpoints are at fault, not the credentials, which stay unchecked.
-      conditions = set(conditions, CONDITION_TYPES.ServiceReachable, 'False', obs.code, obs.message);
-      conditions = set(
-        conditions,
-        CONDITION_TYPES.CredentialsValid,
-        'Unknown',
-        SERVICE_REASONS.unknown,
-        'Not checked: the endpoints cannot be used.',
-      );
-    } else {
-      conditions = set(conditions, CONDITION_TYPES.CredentialsValid, 'False', obs.code, obs.message);
-      conditions = set(
-        conditions,
-        CONDITION_TYPES.ServiceReachable,
-        'Unknown',
-        SERVICE_REASONS.unknown,
-        'Not contacted: the credentials are incomplete.',
-      );
-    }
-    conditions = setKStatus(
+  for (const [type, status, reason, message] of verdict.conditions) {
+    conditions = setCondition(
       conditions,
-      { state: KStatusState.Stalled, reason: obs.code, message: obs.message, observedGeneration: generation },
-      now,
-    );
-    return { ...next, reachable: false, conditions };
-  }
-
-  if (obs.kind === 'api-error') {
-    if (AUTH_CODES.includes(obs.code)) {
-      const reason =
-        obs.code === BACKUP_API_ERROR_CODES.unauthorized
-          ? SERVICE_REASONS.unauthorized
-          : SERVICE_REASONS.forbidden;
-      const message =
-        reason === SERVICE_REASONS.unauthorized
-          ? `The Backup Service rejected the credentials: ${obs.message}`
-          : `The user lacks the Full Admin or Backup Full Admin role: ${obs.message}`;
-      conditions = set(
-        conditions,
-        CONDITION_TYPES.ServiceReachable,
-        'True',
-        SERVICE_REASONS.connected,
-        'The Backup Service answers.',
-      );
-      conditions = set(conditions, CONDITION_TYPES.CredentialsValid, 'False', reason, message);
-      conditions = setKStatus(
-        conditions,
-        { state: KStatusState.Stalled, reason, message, observedGeneration: generation },
-        now,
-      );
-      return { ...next, reachable: true, conditions };
-    }
-    const message = `The Backup Service cannot be reached: ${obs.message}`;
-    conditions = set(
-      conditions,
-      CONDITION_TYPES.ServiceReachable,
-      'False',
-      SERVICE_REASONS.unreachable,
-      message,
-    );
-    conditions = setKStatus(
-      conditions,
-      {
-        state: KStatusState.Reconciling,
-        reason: SERVICE_REASONS.unreachable,
-        message,
-        observedGeneration: generation,
-      },
-      now,
-    );
-    return { ...next, reachable: false, conditions };
-  }
-
-  conditions = set(
-    conditions,
-    CONDITION_TYPES.ServiceReachable,
-    'True',
-    SERVICE_REASONS.connected,
-    'The Backup Service answers.',
-  );
-  conditions = set(
-    conditions,
-    CONDITION_TYPES.CredentialsValid,
-    'True',
-    SERVICE_REASONS.credentialsAccepted,
-    'The credentials are accepted.',
-  );
-  if (obs.configError) {
-    const message = obs.configError;
-    conditions = set(conditions, CONDITION_TYPES.Synced, 'False', SERVICE_REASONS.configRejected, message);
-    conditions = setKStatus(
-      conditions,
-      {
-        state: KStatusState.Stalled,
-        reason: SERVICE_REASONS.configRejected,
-        message,
-        observedGeneration: generation,
-      },
-      now,
-    );
-  } else {
-    conditions = set(
-      conditions,
-      CONDITION_TYPES.Synced,
-      'True',
-      SERVICE_REASONS.configApplied,
-      'The configuration matches the spec.',
-    );
-    conditions = setKStatus(
-      conditions,
-      {
-        state: KStatusState.Ready,
-        reason: SERVICE_REASONS.available,
-        message: 'The Backup Service is reachable and the credentials are valid.',
-        observedGeneration: generation,
-      },
+      { type, status, reason, message, observedGeneration: generation },
       now,
     );
   }
-  const status: Status = {
-    ...next,
-    reachable: true,
-    activeEndpoint: obs.activeEndpoint,
-    repositories: repositoryCounts(obs.info),
-    conditions,
-  };
-  if (obs.historyRotationSize !== undefined) status.config = { historyRotationSize: obs.historyRotationSize };
-  return status;
+  conditions = setKStatus(conditions, { ...verdict.kstatus, observedGeneration: generation }, now);
+  return { ...previous, ...verdict.fields, conditions };
 }
 
 /** What a reconcile of the engine ended with, as the observation {@link serviceStatus} takes (pure). */

@@ -356,7 +356,9 @@ describe('managed reconciler: refusal memory', () => {
 
   it('drops the memory once nothing is left to write (the server came to match the spec)', async () => {
     t.server.failWith = new ApiRefusal(400, 'bad value');
-    await t.make()(t.req, t.ctx).catch(() => {});
+    await t
+      .make()(t.req, t.ctx)
+      .catch(() => {});
     expect(t.get().status?.refusal).toBeDefined();
     t.server.value = 'one';
     await t.make()(t.req, t.ctx);

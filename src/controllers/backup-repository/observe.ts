@@ -1,0 +1,50 @@
+import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
+import { isStale, type ObservedRepository } from '../cluster-observations.ts';
+import { readRepository } from '../repository-reads.ts';
+import { findCondition, KStatusState } from '../runtime/index.ts';
+import type { RepositoryReconcile } from './reconcile-state.ts';
+import { ObservationStaleError, WaitingForPollError } from './refusals.ts';
+
+/**
+ * Observes the repository without a request of its own in the steady state: our own read after a
+ * write while it is newer than the BackupService's last poll, else that poll's entry. A running task
+ * we started is followed with one read; an absent repository is confirmed with one read (the poll
+ * may be a poll old). No poll yet, or a poll too old to mirror, ends the observation.
+ */
+export async function observeRepository(r: RepositoryReconcile): Promise<ObservedRepository | undefined> {
+  const { deps, obj, id, memo, serviceKey } = r;
+  const { spec } = obj;
+  const { signal } = r.ctx;
+  const client = r.client();
+  const observation = deps.observations.get(serviceKey);
+  const service = deps.kinds.services.store.get(serviceKey);
+  if (!observation) {
+    // After an operator restart the first poll is a moment away: the status written before the
+    // restart stands until then (WaitingForService would flap Ready on every restart), unless the
+    // BackupService says its poll failed.
+    const serviceReady = findCondition(service?.status?.conditions, KStatusState.Ready)?.status === 'True';
+    throw new WaitingForPollError(
+      `Waiting for the first poll of BackupService ${spec.serviceRef.name}`,
+      Boolean(r.previous?.conditions?.length) && serviceReady,
+    );
+  }
+  const pollMs = service
+    ? servicePollIntervalMs(service, deps.timings.servicePollIntervalMs)
+    : deps.timings.servicePollIntervalMs;
+  if (isStale(observation, pollMs, deps.clock.now())) {
+    throw new ObservationStaleError(
+      `The Backup Service of BackupService ${spec.serviceRef.name} has not answered since ${new Date(observation.at).toISOString()}; the status below is what it said then`,
+    );
+  }
+  let observed =
+    memo.direct && memo.direct.at >= observation.at
+      ? memo.direct.observed
+      : deps.observations.findRepository(serviceKey, id);
+  if (memo.following.size > 0 && observed?.state === 'active') {
+    observed = r.remember(await readRepository(client, 'active', id, signal));
+  }
+  if (!observed && spec.managementPolicy !== 'Observe') {
+    observed = r.remember(await readRepository(client, spec.import ? 'imported' : 'active', id, signal));
+  }
+  return observed;
+}

@@ -1,0 +1,106 @@
+import type { ObservedRepository } from '../cluster-observations.ts';
+import type { Settled } from '../engine/managed-kind.ts';
+import type { ControllerDeps } from '../operator.ts';
+import { readRepository } from '../repository-reads.ts';
+import type { BackupRepositoryResource } from '../resources.ts';
+import { countDownFinished, FOLLOW_LOOKS, runningNames } from './memo.ts';
+import type { RepositoryReconcile } from './reconcile-state.ts';
+import { nextRequeueMs } from './requeue.ts';
+import { RECENT_TASKS_LIMIT, repositoryFingerprint } from './status.ts';
+import type { RepositoryDetail } from './status-for.ts';
+import { runTriggerTokens } from './trigger-tokens.ts';
+
+type Repo = BackupRepositoryResource;
+type Observed = ObservedRepository | undefined;
+
+/**
+ * Once nothing is left to write: trigger tokens (for a managed repository that is where the spec
+ * wants it), then task history and `/info` when the repository's running set or schedule moved (or
+ * something this reconcile did), and when to look again.
+ */
+export async function settleRepository(
+  r: RepositoryReconcile,
+  initial: Observed,
+  detail: RepositoryDetail,
+): Promise<Settled<Repo, Observed, RepositoryDetail>> {
+  let observed = initial;
+  const result: RepositoryDetail = { ...detail };
+  let triggerWaitMs: number | undefined;
+  const { decision } = detail;
+  if (
+    r.obj.spec.managementPolicy !== 'Observe' &&
+    observed &&
+    (decision.kind === 'synced' || decision.kind === 'drifted')
+  ) {
+    const t = await runTriggerTokens({
+      client: r.client(),
+      repositories: r.deps.kinds.repositories.client,
+      kinds: r.deps.kinds,
+      obj: r.obj,
+      id: r.id,
+      observed,
+      recorded: r.previous?.triggers,
+      echoes: r.echoes,
+      deps: r.deps,
+      signal: r.ctx.signal,
+    });
+    r.obj = t.obj;
+    result.triggerProblem = t.problem;
+    result.triggerWaiting = t.waiting;
+    triggerWaitMs = t.waitMs;
+    for (const name of t.follow) r.memo.following.set(name, FOLLOW_LOOKS);
+    if (t.recorded) r.forceFetch = true;
+    if (t.error !== undefined) throw t.error;
+    if (t.sent) observed = r.remember(await readRepository(r.client(), 'active', r.id, r.ctx.signal));
+  }
+  if (countDownFinished(r.memo.following, runningNames(observed))) r.forceFetch = true;
+  const fetchFailed = observed ? !(await readDetails(r, observed)) : false;
+  const requeueAfterMs = nextRequeueMs({
+    decision,
+    following: r.memo.following.size > 0,
+    fetchFailed,
+    triggerWaitMs,
+    taskPollIntervalMs: r.deps.timings.taskPollIntervalMs,
+  });
+  return { observed, detail: result, obj: r.obj, requeueAfterMs };
+}
+
+/** Reads history and info when they may have moved; false when the read failed (status keeps the last). */
+async function readDetails(r: RepositoryReconcile, observed: ObservedRepository): Promise<boolean> {
+  // Runs finishing on this repository add backups that a poll may never show running.
+  const fingerprint = `${repositoryFingerprint(observed)}|${finishedRunsOn(r.deps, r.obj, r.id)}`;
+  const { memo } = r;
+  if (!r.forceFetch && memo.fingerprint === fingerprint && memo.generation === r.generation) return true;
+  const client = r.client();
+  const { signal } = r.ctx;
+  try {
+    const [history, info] = await Promise.all([
+      client.taskHistory(observed.state, r.id, { limit: RECENT_TASKS_LIMIT, signal }),
+      client.getRepositoryInfo(observed.state, r.id, { signal }),
+    ]);
+    r.fetched = { history, info };
+    for (const t of history) memo.following.delete(t.task_name);
+    memo.fingerprint = fingerprint;
+    memo.generation = r.generation;
+    return true;
+  } catch (err) {
+    r.ctx.log.warn({ err }, 'could not read task history or info');
+    return false;
+  }
+}
+
+/** Task names of the finished BackupRuns on this repository (cache only, no request). */
+function finishedRunsOn(deps: ControllerDeps, obj: Repo, id: string): string {
+  return deps.kinds.runs.store
+    .list(obj.metadata.namespace ?? '')
+    .filter((run) => {
+      const ref = run.spec.repository;
+      const onThis = ref.repositoryRef
+        ? ref.repositoryRef.name === obj.metadata.name
+        : ref.serviceRef?.name === obj.spec.serviceRef.name && ref.repositoryId === id;
+      return onThis && (run.status?.phase === 'Succeeded' || run.status?.phase === 'Failed');
+    })
+    .map((run) => run.status?.taskName ?? run.metadata.name)
+    .sort()
+    .join(',');
+}
