@@ -81,6 +81,7 @@ function setup() {
   };
 
   let recheckAfterMs: number | undefined;
+  let waiting = false;
   let cleanupFails = false;
   let change: ((s: Session) => Session) | undefined;
   let pollMs: number | undefined;
@@ -117,6 +118,7 @@ function setup() {
             reason: `Refused${err.status}`,
             message: err.message,
             ...(recheckAfterMs !== undefined ? { recheckAfterMs } : {}),
+            ...(waiting ? { waiting } : {}),
           }
         : undefined,
     actedEvent: (_o, a) => ({ type: 'Normal', reason: 'Set', action: 'Set', note: `set ${a.to}` }),
@@ -183,6 +185,9 @@ function setup() {
     },
     changeSession: (f: (s: Session) => Session) => {
       change = f;
+    },
+    setWaiting: (w: boolean) => {
+      waiting = w;
     },
     setPoll: (ms: number | undefined) => {
       pollMs = ms;
@@ -281,6 +286,43 @@ describe('managed reconciler: result policy', () => {
     expect(out).toEqual({ requeueAfterMs: 60_000 });
     expect(t.get().status?.refusal).toBeUndefined();
     expect(stalledOf(t.get())?.reason).toBe('Refused401');
+  });
+
+  it('ends a refusal that waits for another object quietly: no TerminalError, nothing scheduled', async () => {
+    const reconcile = (() => {
+      t.changeSession((base) => ({
+        ...base,
+        observe: async () => {
+          throw new ApiRefusal(0, 'waiting for the service');
+        },
+      }));
+      return t.make();
+    })();
+    t.setWaiting(true);
+    expect(await reconcile(t.req, t.ctx)).toEqual({});
+    expect(readyOf(t.get())?.reason).toBe('Refused0');
+  });
+
+  it('keeps the refusal memory when a later reconcile fails transiently', async () => {
+    t.server.failWith = new ApiRefusal(400, 'bad value');
+    await t
+      .make()(t.req, t.ctx)
+      .catch(() => {});
+    const remembered = t.get().status?.refusal;
+    t.update((o) => {
+      o.metadata.generation = 1;
+    });
+    t.changeSession((base) => ({
+      ...base,
+      observe: async () => {
+        throw new Error('ECONNRESET');
+      },
+    }));
+    await t
+      .make()(t.req, t.ctx)
+      .catch(() => {});
+    expect(t.get().status?.refusal).toEqual(remembered);
+    expect(readyOf(t.get())?.reason).toBe('Unavailable');
   });
 
   it('bounds the writes of one reconcile and looks again shortly', async () => {
