@@ -1,5 +1,4 @@
 import {
-  CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   EventsV1Api,
@@ -10,31 +9,19 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import {
-  backupPlanKind,
-  backupRepositoryKind,
-  backupRestoreKind,
-  backupRunKind,
-  backupServiceKind,
-  type KindMeta,
-} from '../crds/index.ts';
+import type { KindMeta } from '../crds/index.ts';
 import { type ClusterObservations, createClusterObservations } from './cluster-observations.ts';
+import { createRepositoriesChanged, wireDependents } from './dependents.ts';
 import { registerBackupServiceRequestMetrics, registerDomainMetrics } from './domain-metrics.ts';
 import {
-  planReferences,
-  type References,
-  repositoryReferences,
-  restoreReferences,
-  runReferences,
-  serviceReferences,
-} from './references.ts';
-import type {
-  BackupPlanResource,
-  BackupRepositoryResource,
-  BackupRestoreResource,
-  BackupRunResource,
-  BackupServiceResource,
-} from './resources.ts';
+  KIND_META,
+  KIND_NAMES,
+  type KindName,
+  type KindQueues,
+  type KindReflectors,
+  type KindTypes,
+} from './kinds.ts';
+import { createLifecycle } from './lifecycle.ts';
 import {
   type Clock,
   type Controller,
@@ -44,7 +31,6 @@ import {
   createController,
   createCustomResourceClient,
   createEventRecorder,
-  createLeaderElector,
   createReflector,
   createRuntimeMetrics,
   createWatch,
@@ -52,51 +38,23 @@ import {
   type EventRecorder,
   EXTERNAL_API_BACKOFF,
   enqueueKeys,
-  type LeaderElector,
-  type ReadonlyDeep,
   type ReadonlyStore,
   type Reconciler,
   type Reflector,
+  type ReflectorOptions,
   type RuntimeMetrics,
-  splitKey,
   systemClock,
-  type WorkQueue,
 } from './runtime/index.ts';
 import { createServiceConnections, type ServiceConnections } from './service-connections.ts';
+
+export { dependentsCare } from './dependents.ts';
+export { KIND_NAMES, type KindName } from './kinds.ts';
 
 /**
  * Backoff of a BackupService whose poll fails: short, because its poll is what every repository,
  * run and restore of the service mirrors (a service back up is seen within half a minute).
  */
 const SERVICE_POLL_BACKOFF = { baseMs: 1_000, maxMs: 30_000 } as const;
-
-/** The five kinds, by the name the operator uses for them internally. */
-export const KIND_NAMES = ['services', 'plans', 'repositories', 'runs', 'restores'] as const;
-export type KindName = (typeof KIND_NAMES)[number];
-
-interface KindTypes {
-  services: BackupServiceResource;
-  plans: BackupPlanResource;
-  repositories: BackupRepositoryResource;
-  runs: BackupRunResource;
-  restores: BackupRestoreResource;
-}
-
-const KIND_META: Record<KindName, KindMeta> = {
-  services: backupServiceKind,
-  plans: backupPlanKind,
-  repositories: backupRepositoryKind,
-  runs: backupRunKind,
-  restores: backupRestoreKind,
-};
-
-const REFERENCES: { [K in KindName]: (obj: ReadonlyDeep<KindTypes[K]>) => References } = {
-  services: (o) => serviceReferences(o as BackupServiceResource),
-  plans: (o) => planReferences(o as BackupPlanResource),
-  repositories: (o) => repositoryReferences(o as BackupRepositoryResource),
-  runs: (o) => runReferences(o as BackupRunResource),
-  restores: (o) => restoreReferences(o as BackupRestoreResource),
-};
 
 /** What a reconciler may use of one kind: its API, its cache, and a way to ask for a reconcile. */
 export interface KindAccess<T extends KubernetesObject> {
@@ -184,59 +142,26 @@ export interface Operator {
   readonly deps: ControllerDeps;
 }
 
-interface StatusFacts {
-  metadata?: { generation?: number | undefined; deletionTimestamp?: unknown } | undefined;
-  status?:
-    | { state?: string | undefined; conditions?: readonly { type: string; status: string }[] | undefined }
-    | undefined;
+/** What every reflector of the operator shares (all but the kind and how to list and watch it). */
+type SharedReflectorOptions = Omit<ReflectorOptions<KubernetesObject>, 'kind' | 'list' | 'watchPath'>;
+
+/** The per-kind pieces: a work queue, a reflector feeding it, and the access reconcilers get. */
+interface KindCaches {
+  queues: KindQueues;
+  reflectors: KindReflectors;
+  kinds: ControllerDeps['kinds'];
 }
 
-/** Whether an update of an object can change what the objects that reference it do (pure). */
-export function dependentsCare(old: ReadonlyDeep<StatusFacts>, current: ReadonlyDeep<StatusFacts>): boolean {
-  const ready = (o: ReadonlyDeep<StatusFacts>) =>
-    o.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-  return (
-    old.metadata?.generation !== current.metadata?.generation ||
-    old.metadata?.deletionTimestamp !== current.metadata?.deletionTimestamp ||
-    ready(old) !== ready(current) ||
-    old.status?.state !== current.status?.state
-  );
-}
-
-/** Name of the object's namespace-local dependency lists that point at `kind`. */
-const REF_FIELD: Partial<Record<KindName, keyof References>> = {
-  services: 'services',
-  plans: 'plans',
-  repositories: 'repositories',
-};
-
-/**
- * Assembles the operator: one reflector and work queue per kind plus a Secret reflector, the shared
- * connections and observations, cross-kind wiring (a change to an object re-reconciles every object
- * that references it), and one controller per kind with a reconciler.
- */
-export function createOperator(opts: OperatorOptions): Operator {
-  const clock = opts.clock ?? systemClock;
-  const log = opts.log;
-  const metrics: RuntimeMetrics = createRuntimeMetrics(opts.registry);
-  const api = createApiFactory(opts.kc);
-  const customObjects = api.makeApiClient(CustomObjectsApi);
-  const core = api.makeApiClient(CoreV1Api);
-  const watch = createWatch(opts.kc);
-  const namespaces = opts.namespaces;
-
-  const reflectorOptions = {
-    watch,
-    namespaces,
-    log,
-    clock,
-    metrics,
-    ...(opts.resyncPeriodMs !== undefined ? { resyncPeriodMs: opts.resyncPeriodMs } : {}),
-  };
-
-  const queues = {} as Record<KindName, WorkQueue>;
-  const reflectors = {} as { [K in KindName]: Reflector<KindTypes[K]> };
-  const kinds = {} as { [K in KindName]: KindAccess<KindTypes[K]> };
+/** Builds one client, work queue and reflector (enqueueing its own keys) per kind. */
+function createKindCaches(
+  customObjects: CustomObjectsApi,
+  reflectorOptions: SharedReflectorOptions,
+  clock: Clock,
+  metrics: RuntimeMetrics,
+): KindCaches {
+  const queues = {} as KindQueues;
+  const reflectors = {} as KindReflectors;
+  const kinds = {} as ControllerDeps['kinds'];
   for (const name of KIND_NAMES) {
     const meta = KIND_META[name];
     const client = createCustomResourceClient<KindTypes[typeof name]>(customObjects, meta);
@@ -264,8 +189,15 @@ export function createOperator(opts: OperatorOptions): Operator {
       enqueueAfter: (key, ms) => queue.addAfter(key, ms),
     };
   }
+  return { queues, reflectors, kinds };
+}
 
-  const secrets = createReflector<V1Secret>({
+/** Builds the Secret cache (credentials and TLS material the services reference). */
+function createSecretReflector(
+  core: CoreV1Api,
+  reflectorOptions: SharedReflectorOptions,
+): Reflector<V1Secret> {
+  return createReflector<V1Secret>({
     ...reflectorOptions,
     kind: 'Secret',
     list: async (ns) =>
@@ -274,98 +206,15 @@ export function createOperator(opts: OperatorOptions): Operator {
         : await core.listSecretForAllNamespaces()) as KubernetesListObject<V1Secret>,
     watchPath: (ns) => (ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets'),
   });
+}
 
-  /** Enqueues every object of every kind whose references name `target` in its namespace. */
-  const enqueueDependents = (field: keyof References, key: string) => {
-    const { namespace, name } = splitKey(key);
-    for (const kind of KIND_NAMES) {
-      const refsOf = REFERENCES[kind] as (o: ReadonlyDeep<KubernetesObject>) => References;
-      for (const obj of reflectors[kind].store.list(namespace) as ReadonlyDeep<KubernetesObject>[]) {
-        if (refsOf(obj)[field].includes(name)) queues[kind].add(`${namespace}/${obj.metadata?.name}`);
-      }
-    }
-  };
-  // Secrets: any content change matters (rotation), so no generation filter.
-  secrets.addHandler((type, key, obj, old) => {
-    if (type === 'update' && old && JSON.stringify(old.data) === JSON.stringify(obj.data)) return;
-    enqueueDependents('secrets', key);
-  });
-  for (const kind of ['services', 'plans', 'repositories'] as const) {
-    const field = REF_FIELD[kind]!;
-    // Dependents care about the spec and a few status facts (a plan becoming Ready lets its
-    // repositories proceed), not about every status write (repository counts, timestamps).
-    reflectors[kind].addHandler((type, key, obj, old) => {
-      if (type === 'resync') return;
-      if (type === 'update' && old && !dependentsCare(old, obj)) return;
-      enqueueDependents(field, key);
-    });
-  }
-
-  registerDomainMetrics(opts.registry, {
-    repositories: reflectors.repositories.store,
-    runs: reflectors.runs.store,
-    restores: reflectors.restores.store,
-  });
-  // A run that finishes adds a backup: its repository refreshes its backup summary.
-  reflectors.runs.addHandler((type, _key, obj, old) => {
-    if (type !== 'update' || !old || old.status?.phase === obj.status?.phase) return;
-    const ref = obj.spec.repository.repositoryRef;
-    if (ref) queues.repositories.add(`${obj.metadata.namespace ?? ''}/${ref.name}`);
-  });
-  const connections = createServiceConnections({
-    services: reflectors.services.store,
-    secrets: secrets.store,
-    onAttempt: registerBackupServiceRequestMetrics(opts.registry),
-  });
-  const observations = createClusterObservations();
-  const eventsApi = api.makeApiClient(EventsV1Api);
-  const events = createEventRecorder({ client: eventsApi, instance: opts.identity, log, clock });
-
-  const repositoriesChanged = (serviceKey: string, ids: readonly string[]) => {
-    if (ids.length === 0) return;
-    const { namespace, name: serviceName } = splitKey(serviceKey);
-    const changed = new Set(ids);
-    const followed = new Set<string>();
-    for (const repo of reflectors.repositories.store.list(namespace)) {
-      const id = repo.spec.repositoryId ?? repo.metadata.name;
-      if (repo.spec.serviceRef.name === serviceName && changed.has(id)) {
-        followed.add(repo.metadata.name);
-        queues.repositories.add(`${namespace}/${repo.metadata.name}`);
-      }
-    }
-    // A plan the server refused to change or delete while a repository used it can proceed once
-    // the repositories change; the plan reconciler reads the same observation, so this is free.
-    for (const plan of reflectors.plans.store.list(namespace)) {
-      if (plan.spec.serviceRef.name === serviceName) queues.plans.add(`${namespace}/${plan.metadata.name}`);
-    }
-    for (const kind of ['runs', 'restores'] as const) {
-      for (const obj of reflectors[kind].store.list(namespace)) {
-        const source =
-          kind === 'runs'
-            ? (obj as BackupRunResource).spec.repository
-            : (obj as BackupRestoreResource).spec.source;
-        const direct =
-          source.serviceRef?.name === serviceName && source.repositoryId && changed.has(source.repositoryId);
-        const viaRepo = source.repositoryRef && followed.has(source.repositoryRef.name);
-        if (direct || viaRepo) queues[kind].add(`${namespace}/${obj.metadata.name}`);
-      }
-    }
-  };
-
-  const deps: ControllerDeps = {
-    kinds,
-    secrets: secrets.store,
-    connections,
-    observations,
-    repositoriesChanged,
-    events,
-    timings: opts.timings,
-    clock,
-    log,
-    registry: opts.registry,
-    crashPoint: opts.crashPoint ?? (() => {}),
-  };
-
+/** Builds one controller per kind that has a reconciler factory. */
+function createControllers(
+  opts: OperatorOptions,
+  queues: KindQueues,
+  deps: ControllerDeps,
+  metrics: RuntimeMetrics,
+): Controller[] {
   const controllers: Controller[] = [];
   for (const kind of KIND_NAMES) {
     const factory = opts.reconcilers[kind];
@@ -376,91 +225,85 @@ export function createOperator(opts: OperatorOptions): Operator {
         queue: queues[kind],
         reconcile: factory(deps),
         workers: opts.workersPerKind ?? 2,
-        log,
+        log: deps.log,
         metrics,
-        clock,
+        clock: deps.clock,
       }),
     );
   }
+  return controllers;
+}
 
+/**
+ * Assembles the operator: one reflector and work queue per kind plus a Secret reflector, the shared
+ * connections and observations, cross-kind wiring (a change to an object re-reconciles every object
+ * that references it), and one controller per kind with a reconciler.
+ */
+export function createOperator(opts: OperatorOptions): Operator {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log;
+  const metrics: RuntimeMetrics = createRuntimeMetrics(opts.registry);
+  const api = createApiFactory(opts.kc);
+  const customObjects = api.makeApiClient(CustomObjectsApi);
+  const core = api.makeApiClient(CoreV1Api);
+  const reflectorOptions: SharedReflectorOptions = {
+    watch: createWatch(opts.kc),
+    namespaces: opts.namespaces,
+    log,
+    clock,
+    metrics,
+    ...(opts.resyncPeriodMs !== undefined ? { resyncPeriodMs: opts.resyncPeriodMs } : {}),
+  };
+  const { queues, reflectors, kinds } = createKindCaches(customObjects, reflectorOptions, clock, metrics);
+  const secrets = createSecretReflector(core, reflectorOptions);
+  wireDependents(reflectors, secrets, queues);
+  registerDomainMetrics(opts.registry, {
+    repositories: reflectors.repositories.store,
+    runs: reflectors.runs.store,
+    restores: reflectors.restores.store,
+  });
+  const connections = createServiceConnections({
+    services: reflectors.services.store,
+    secrets: secrets.store,
+    onAttempt: registerBackupServiceRequestMetrics(opts.registry),
+  });
+  const deps: ControllerDeps = {
+    kinds,
+    secrets: secrets.store,
+    connections,
+    observations: createClusterObservations(),
+    repositoriesChanged: createRepositoriesChanged(reflectors, queues),
+    events: createEventRecorder({
+      client: api.makeApiClient(EventsV1Api),
+      instance: opts.identity,
+      log,
+      clock,
+    }),
+    timings: opts.timings,
+    clock,
+    log,
+    registry: opts.registry,
+    crashPoint: opts.crashPoint ?? (() => {}),
+  };
   const allReflectors = [
     ...KIND_NAMES.map((k) => reflectors[k] as Reflector<KubernetesObject>),
     secrets as Reflector<KubernetesObject>,
   ];
-  let elector: LeaderElector | undefined;
-  let leading = false;
-  let stopped = false;
-
-  /** Resolves once every cache has listed; logs while waiting (e.g. a CRD that is not installed). */
-  const cachesSynced = async (): Promise<void> => {
-    let waited = 0;
-    while (!stopped && !allReflectors.every((r) => r.hasSynced())) {
-      await new Promise((r) => clock.setTimeout(() => r(undefined), 100));
-      waited += 100;
-      if (waited % 30_000 === 0) log.warn({ waitedMs: waited }, 'caches not synced yet; controllers wait');
-    }
-  };
-
-  /**
-   * Starts the controllers once the caches are complete: reconciling from a half-filled cache would
-   * report objects as missing (a Secret not listed yet) and flap Ready on every restart. When
-   * `leadership` aborts, the controllers stop at once, without draining: another replica may be
-   * leading already.
-   */
-  const startControllers = async (leadership?: AbortSignal): Promise<void> => {
-    await cachesSynced();
-    if (stopped || leadership?.aborted) return;
-    leading = true;
-    for (const c of controllers) c.start();
-    leadership?.addEventListener('abort', () => {
-      leading = false;
-      for (const c of controllers) void c.stop({ drainTimeoutMs: 0 });
-    });
-  };
-
+  const controllers = createControllers(opts, queues, deps, metrics);
+  const lifecycle = createLifecycle({
+    opts,
+    controllers,
+    queues,
+    reflectors: allReflectors,
+    connections,
+    clock,
+    metrics,
+  });
   return {
     deps,
     synced: () => allReflectors.every((r) => r.hasSynced()),
-    isLeader: () => leading,
-    async start() {
-      for (const r of allReflectors) r.start();
-      if (!opts.leaderElection) {
-        void startControllers();
-        return;
-      }
-      const le = opts.leaderElection;
-      // Lease calls get a short deadline: a renewal hanging on a slow API server must not outlive
-      // the renew deadline, or two replicas could lead at once.
-      const leaseApi = createApiFactory(opts.kc, { requestTimeoutMs: 3_000 }).makeApiClient(
-        CoordinationV1Api,
-      );
-      elector = createLeaderElector({
-        client: leaseApi,
-        namespace: le.namespace,
-        name: le.name,
-        identity: le.identity,
-        ...(le.leaseDurationMs !== undefined ? { leaseDurationMs: le.leaseDurationMs } : {}),
-        ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
-        ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
-        onStartedLeading: (signal) => void startControllers(signal),
-        onStoppedLeading: () => {
-          const wasLeading = leading;
-          leading = false;
-          if (wasLeading && !stopped) opts.onLeadershipLost?.();
-        },
-        log,
-        clock,
-        metrics,
-      });
-      void elector.run();
-    },
-    async stop() {
-      stopped = true;
-      for (const q of Object.values(queues)) q.shutDown();
-      await Promise.all(controllers.map((c) => c.stop({ drainTimeoutMs: 10_000 })));
-      await elector?.stop();
-      await Promise.all(allReflectors.map((r) => r.stop()));
-      await connections.close();
-    },
+    isLeader: lifecycle.isLeader,
+    start: lifecycle.start,
+    stop: lifecycle.stop,
   };
 }

@@ -43,6 +43,110 @@ export interface LeaderElector {
   isLeader(): boolean;
 }
 
+/** The lease as this elector last saw it, shared by the acquire/renew attempts and the release. */
+interface LeaseState {
+  /** The lease as written by our last successful create or replace. */
+  lastLease?: V1Lease;
+  /** The holder's record and when *we* first saw that resourceVersion. */
+  observed?: { resourceVersion: string | undefined; at: number };
+}
+
+/** What a lease write needs to know about the lease and the candidate. */
+interface LeaseTarget {
+  client: LeaseClient;
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationMs: number;
+  clock: Clock;
+}
+
+/**
+ * One round of client-go's tryAcquireOrRenew: creates the lease when missing, else takes it over
+ * (expired or ours) with a write guarded by its resourceVersion. False while someone else holds it;
+ * throws on API errors (409 included).
+ */
+async function tryAcquireOrRenew(target: LeaseTarget, state: LeaseState): Promise<boolean> {
+  const { client, name, namespace, identity, clock } = target;
+  const now = clock.now();
+  const leaseDurationSeconds = Math.ceil(target.leaseDurationMs / 1000);
+  let lease: V1Lease;
+  try {
+    lease = await client.readNamespacedLease({ name, namespace });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    const time = new V1MicroTime(now);
+    state.lastLease = await client.createNamespacedLease({
+      namespace,
+      body: {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name, namespace },
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds,
+          acquireTime: time,
+          renewTime: time,
+          leaseTransitions: 0,
+        },
+      },
+    });
+    return true;
+  }
+  const spec = lease.spec ?? {};
+  const holder = spec.holderIdentity ?? '';
+  // Expiry is judged by when *we* saw the record change, never by the holder's clock (client-go).
+  const observed = state.observed;
+  const seen: { resourceVersion: string | undefined; at: number } =
+    observed && observed.resourceVersion === lease.metadata?.resourceVersion
+      ? observed
+      : { resourceVersion: lease.metadata?.resourceVersion, at: now };
+  state.observed = seen;
+  const heldMs = (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
+  if (holder !== '' && holder !== identity && seen.at + heldMs > now) return false;
+  const renewing = holder === identity;
+  const time = new V1MicroTime(now);
+  state.lastLease = await client.replaceNamespacedLease({
+    name,
+    namespace,
+    body: {
+      ...lease,
+      spec: {
+        ...spec,
+        holderIdentity: identity,
+        leaseDurationSeconds,
+        renewTime: time,
+        acquireTime: renewing && spec.acquireTime ? spec.acquireTime : time,
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (renewing ? 0 : 1),
+      },
+    },
+  });
+  return true;
+}
+
+/** Gives up a held lease; a failure is only logged, since the lease then simply expires. */
+async function releaseLease(target: LeaseTarget, lease: V1Lease, log: Logger): Promise<void> {
+  try {
+    // client-go's release: empty holder and a 1 s duration so followers take over at once.
+    await target.client.replaceNamespacedLease({
+      name: target.name,
+      namespace: target.namespace,
+      body: {
+        ...lease,
+        spec: {
+          ...lease.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          renewTime: new V1MicroTime(target.clock.now()),
+        },
+      },
+    });
+    log.info('released the lease');
+  } catch (err) {
+    log.warn({ err }, 'could not release the lease; successors wait for it to expire');
+  }
+}
+
 /**
  * Creates a leader elector on a coordination.k8s.io/v1 Lease (client-go's algorithm).
  *
@@ -62,73 +166,17 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
   const log = opts.log.child({ lease: `${namespace}/${name}`, identity });
   const stopping = new AbortController();
   let leading: AbortController | undefined;
-  let lastLease: V1Lease | undefined;
-  let observed: { resourceVersion: string | undefined; at: number } | undefined;
+  const state: LeaseState = {};
+  const target: LeaseTarget = { client: opts.client, namespace, name, identity, leaseDurationMs, clock };
   let running: Promise<void> | undefined;
 
   const setLeader = (value: boolean): void => {
     opts.metrics?.leaderElectionMasterStatus.set({ name }, value ? 1 : 0);
   };
 
-  const tryAcquireOrRenew = async (): Promise<boolean> => {
-    const now = clock.now();
-    const leaseDurationSeconds = Math.ceil(leaseDurationMs / 1000);
-    let lease: V1Lease;
-    try {
-      lease = await opts.client.readNamespacedLease({ name, namespace });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      const time = new V1MicroTime(now);
-      lastLease = await opts.client.createNamespacedLease({
-        namespace,
-        body: {
-          apiVersion: 'coordination.k8s.io/v1',
-          kind: 'Lease',
-          metadata: { name, namespace },
-          spec: {
-            holderIdentity: identity,
-            leaseDurationSeconds,
-            acquireTime: time,
-            renewTime: time,
-            leaseTransitions: 0,
-          },
-        },
-      });
-      return true;
-    }
-    const spec = lease.spec ?? {};
-    const holder = spec.holderIdentity ?? '';
-    // Expiry is judged by when *we* saw the record change, never by the holder's clock (client-go).
-    const seen: { resourceVersion: string | undefined; at: number } =
-      observed && observed.resourceVersion === lease.metadata?.resourceVersion
-        ? observed
-        : { resourceVersion: lease.metadata?.resourceVersion, at: now };
-    observed = seen;
-    const heldMs = (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
-    if (holder !== '' && holder !== identity && seen.at + heldMs > now) return false;
-    const renewing = holder === identity;
-    const time = new V1MicroTime(now);
-    lastLease = await opts.client.replaceNamespacedLease({
-      name,
-      namespace,
-      body: {
-        ...lease,
-        spec: {
-          ...spec,
-          holderIdentity: identity,
-          leaseDurationSeconds,
-          renewTime: time,
-          acquireTime: renewing && spec.acquireTime ? spec.acquireTime : time,
-          leaseTransitions: (spec.leaseTransitions ?? 0) + (renewing ? 0 : 1),
-        },
-      },
-    });
-    return true;
-  };
-
   const attempt = async (): Promise<boolean> => {
     try {
-      return await tryAcquireOrRenew();
+      return await tryAcquireOrRenew(target, state);
     } catch (err) {
       if (isConflict(err)) log.debug('lease changed concurrently');
       else log.warn({ err }, 'lease update failed');
@@ -188,28 +236,7 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
       stopping.abort();
       await running;
       if (!leading) return;
-      const lease = lastLease;
-      if (lease) {
-        try {
-          // client-go's release: empty holder and a 1 s duration so followers take over at once.
-          await opts.client.replaceNamespacedLease({
-            name,
-            namespace,
-            body: {
-              ...lease,
-              spec: {
-                ...lease.spec,
-                holderIdentity: '',
-                leaseDurationSeconds: 1,
-                renewTime: new V1MicroTime(clock.now()),
-              },
-            },
-          });
-          log.info('released the lease');
-        } catch (err) {
-          log.warn({ err }, 'could not release the lease; successors wait for it to expire');
-        }
-      }
+      if (state.lastLease) await releaseLease(target, state.lastLease, log);
       loseLeadership();
     },
     isLeader: () => leading !== undefined,

@@ -1,10 +1,11 @@
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { type BackoffOptions, createBackoff } from './backoff.ts';
+import { type Backoff, type BackoffOptions, createBackoff } from './backoff.ts';
 import { type Clock, sleep, systemClock, type TimerHandle } from './clock.ts';
 import { isGone, type KubeStatus } from './errors.ts';
 import type { RuntimeMetrics } from './metrics.ts';
-import { createStore, objectKey, type ReadonlyDeep, type ReadonlyStore, splitKey } from './store.ts';
+import { createReflectorCache, type ReflectorCache } from './reflector-cache.ts';
+import { objectKey, type ReadonlyDeep, type ReadonlyStore } from './store.ts';
 import type { WorkQueue } from './work-queue.ts';
 
 /** What happened to a cached object. `resync` re-announces an unchanged object periodically. */
@@ -88,6 +89,169 @@ interface WatchOutcome {
   err?: unknown;
 }
 
+/** What one reflector's loops share: resolved settings, the cache and the sync bookkeeping. */
+interface ReflectorContext<T extends KubernetesObject> {
+  opts: ReflectorOptions<T>;
+  clock: Clock;
+  random: () => number;
+  log: Logger;
+  backoff: Backoff;
+  healthyAfterMs: number;
+  timeoutRange: { min: number; max: number };
+  watchdogMs: number;
+  resyncPeriodMs: number;
+  cache: ReflectorCache<T>;
+  /** Namespaces listed successfully at least once. */
+  synced: Set<string | undefined>;
+  /** Records that the apiserver spoke (event, bookmark or list). */
+  touch(): void;
+}
+
+/**
+ * Applies one watch event to the cache; returns the error that ends the watch with a relist (an
+ * in-stream ERROR), else `undefined`. Advances `position.rv` past applied events.
+ */
+function applyWatchEvent<T extends KubernetesObject>(
+  ctx: ReflectorContext<T>,
+  phase: string,
+  apiObj: unknown,
+  position: { rv: string },
+): Error | undefined {
+  const obj = apiObj as T;
+  const objRv = obj?.metadata?.resourceVersion;
+  switch (phase) {
+    case 'ADDED':
+    case 'MODIFIED':
+      ctx.cache.apply(obj);
+      break;
+    case 'DELETED':
+      ctx.cache.remove(objectKey(obj));
+      break;
+    case 'BOOKMARK':
+      break;
+    case 'ERROR': {
+      // Usually 410 Expired; any in-stream error leaves us unsure of our position, so relist.
+      const status = apiObj as KubeStatus;
+      return Object.assign(new Error(`watch ERROR event: ${status?.message ?? 'unknown'}`), status);
+    }
+    default:
+      ctx.log.warn({ phase }, 'unknown watch event type');
+      return undefined;
+  }
+  if (objRv) position.rv = objRv;
+  return undefined;
+}
+
+/** Runs one WATCH from `resourceVersion` until it ends (close, error, watchdog or `stop`). */
+function watchOnce<T extends KubernetesObject>(
+  ctx: ReflectorContext<T>,
+  namespace: string | undefined,
+  resourceVersion: string,
+  stop: AbortSignal,
+): Promise<WatchOutcome> {
+  const { clock, log, watchdogMs, timeoutRange, opts } = ctx;
+  return new Promise<WatchOutcome>((resolve) => {
+    const position = { rv: resourceVersion };
+    let settled = false;
+    let controller: AbortController | undefined;
+    let watchdog: TimerHandle | undefined;
+    const finish = (relist: boolean, err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      if (watchdog !== undefined) clock.clearTimeout(watchdog);
+      stop.removeEventListener('abort', onStop);
+      controller?.abort();
+      resolve({ resourceVersion: position.rv, relist, ...(err === undefined ? {} : { err }) });
+    };
+    const onStop = (): void => finish(false);
+    const armWatchdog = (): void => {
+      if (watchdog !== undefined) clock.clearTimeout(watchdog);
+      watchdog = clock.setTimeout(() => {
+        log.warn({ namespace, watchdogMs }, 'watch silent for too long; restarting it');
+        finish(false, new Error(`watch silent for ${watchdogMs} ms`));
+      }, watchdogMs);
+    };
+    stop.addEventListener('abort', onStop, { once: true });
+    armWatchdog();
+    const span = Math.max(0, timeoutRange.max - timeoutRange.min);
+    const params = {
+      allowWatchBookmarks: true,
+      timeoutSeconds: Math.floor(timeoutRange.min + ctx.random() * span),
+      resourceVersion: position.rv === '' ? undefined : position.rv,
+      labelSelector: opts.labelSelector,
+    };
+    const onEvent = (phase: string, apiObj: unknown): void => {
+      // Events from a watch we already gave up on (watchdog, stop) must not touch the store.
+      if (settled) return;
+      armWatchdog();
+      ctx.touch();
+      const relistErr = applyWatchEvent(ctx, phase, apiObj, position);
+      if (relistErr) finish(true, relistErr);
+    };
+    opts.watch
+      .watch(opts.watchPath(namespace), params, onEvent, (err) => finish(isGone(err), err ?? undefined))
+      .then((c) => {
+        controller = c;
+        if (settled) c.abort();
+      })
+      .catch((err: unknown) => finish(isGone(err), err));
+  });
+}
+
+/** LIST (when there is no usable resourceVersion), then WATCH, then back off, until `stop`. */
+async function listWatchLoop<T extends KubernetesObject>(
+  ctx: ReflectorContext<T>,
+  namespace: string | undefined,
+  stop: AbortSignal,
+): Promise<void> {
+  const { clock, log, opts, backoff } = ctx;
+  const backoffKey = namespace ?? '';
+  let resourceVersion: string | undefined;
+  while (!stop.aborted) {
+    const began = clock.now();
+    try {
+      if (resourceVersion === undefined) {
+        const list = await opts.list(namespace, stop);
+        if (stop.aborted) return;
+        ctx.cache.replace(namespace, list.items);
+        resourceVersion = list.metadata?.resourceVersion ?? '';
+        ctx.touch();
+        if (!ctx.synced.has(namespace)) log.info({ namespace, count: list.items.length }, 'cache synced');
+        ctx.synced.add(namespace);
+      }
+      const outcome = await watchOnce(ctx, namespace, resourceVersion, stop);
+      resourceVersion = outcome.relist ? undefined : outcome.resourceVersion;
+      if (outcome.err !== undefined && !stop.aborted) {
+        log.warn({ err: outcome.err, namespace, relist: outcome.relist }, 'watch ended with an error');
+      }
+    } catch (err) {
+      if (stop.aborted) return;
+      log.warn({ err, namespace }, 'list failed');
+    }
+    if (stop.aborted) return;
+    if (clock.now() - began >= ctx.healthyAfterMs) backoff.forget(backoffKey);
+    try {
+      await sleep(clock, backoff.next(backoffKey), stop);
+    } catch {
+      return;
+    }
+  }
+}
+
+/** Re-emits every cached object as `resync` every `resyncPeriodMs` until the run stops. */
+function scheduleResync<T extends KubernetesObject>(ctx: ReflectorContext<T>, state: RunState): void {
+  if (ctx.resyncPeriodMs <= 0) return;
+  const { store } = ctx.cache;
+  state.resync = ctx.clock.setTimeout(() => {
+    if (state.stop.signal.aborted) return;
+    for (const key of store.keys()) {
+      const obj = store.get(key);
+      if (obj) ctx.cache.emit('resync', key, obj);
+    }
+    scheduleResync(ctx, state);
+  }, ctx.resyncPeriodMs);
+}
+
 /**
  * Creates a reflector: LIST, then WATCH from the list's resourceVersion, keeping a store and emitting
  * changes, modelled on client-go's reflector because client-node's informer stops on some errors.
@@ -105,180 +269,31 @@ interface WatchOutcome {
 export function createReflector<T extends KubernetesObject>(opts: ReflectorOptions<T>): Reflector<T> {
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? Math.random;
-  const backoff = createBackoff({ baseMs: 800, maxMs: 30_000, random, ...opts.backoff });
-  const healthyAfterMs = opts.healthyAfterMs ?? 120_000;
-  const timeoutRange = opts.watchTimeoutSeconds ?? { min: 300, max: 600 };
-  const watchdogMs = opts.watchdogMs ?? 150_000;
-  const resyncPeriodMs = opts.resyncPeriodMs ?? 600_000;
   const namespaces: Array<string | undefined> = opts.namespaces?.length ? [...opts.namespaces] : [undefined];
   const log = opts.log.child({ kind: opts.kind });
-  const store = createStore<T>();
-  const handlers = new Set<ReflectorHandler<T>>();
-  const synced = new Set<string | undefined>();
   let lastEvent: number | undefined;
   let running: RunState | undefined;
-
-  const emit = (type: ReflectorEventType, key: string, obj: ReadonlyDeep<T>, old?: ReadonlyDeep<T>): void => {
-    for (const handler of handlers) {
-      try {
-        handler(type, key, obj, old);
-      } catch (err) {
-        log.error({ err, key, type }, 'reflector handler threw');
-      }
-    }
+  const ctx: ReflectorContext<T> = {
+    opts,
+    clock,
+    random,
+    log,
+    backoff: createBackoff({ baseMs: 800, maxMs: 30_000, random, ...opts.backoff }),
+    healthyAfterMs: opts.healthyAfterMs ?? 120_000,
+    timeoutRange: opts.watchTimeoutSeconds ?? { min: 300, max: 600 },
+    watchdogMs: opts.watchdogMs ?? 150_000,
+    resyncPeriodMs: opts.resyncPeriodMs ?? 600_000,
+    cache: createReflectorCache<T>(log),
+    synced: new Set<string | undefined>(),
+    touch: () => {
+      lastEvent = clock.now();
+      opts.metrics?.informerLastEvent.set({ kind: opts.kind }, lastEvent / 1000);
+    },
   };
-
-  const touch = (): void => {
-    lastEvent = clock.now();
-    opts.metrics?.informerLastEvent.set({ kind: opts.kind }, lastEvent / 1000);
-  };
-
-  const apply = (obj: T): void => {
-    const key = objectKey(obj);
-    const previous = store.get(key);
-    if (previous && previous.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
-    const { current, old } = store.upsert(obj);
-    if (old) emit('update', key, current, old);
-    else emit('add', key, current);
-  };
-
-  const remove = (key: string): void => {
-    const old = store.delete(key);
-    if (old) emit('delete', key, old);
-  };
-
-  const inScope = (key: string, namespace: string | undefined): boolean =>
-    namespace === undefined || splitKey(key).namespace === namespace;
-
-  const replace = (namespace: string | undefined, items: T[]): void => {
-    const fresh = new Set<string>();
-    for (const item of items) {
-      fresh.add(objectKey(item));
-      apply(item);
-    }
-    for (const key of store.keys()) if (inScope(key, namespace) && !fresh.has(key)) remove(key);
-  };
-
-  const watchOnce = (namespace: string | undefined, resourceVersion: string, stop: AbortSignal) =>
-    new Promise<WatchOutcome>((resolve) => {
-      let rv = resourceVersion;
-      let settled = false;
-      let controller: AbortController | undefined;
-      let watchdog: TimerHandle | undefined;
-      const finish = (relist: boolean, err?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        if (watchdog !== undefined) clock.clearTimeout(watchdog);
-        stop.removeEventListener('abort', onStop);
-        controller?.abort();
-        resolve({ resourceVersion: rv, relist, ...(err === undefined ? {} : { err }) });
-      };
-      const onStop = (): void => finish(false);
-      const armWatchdog = (): void => {
-        if (watchdog !== undefined) clock.clearTimeout(watchdog);
-        watchdog = clock.setTimeout(() => {
-          log.warn({ namespace, watchdogMs }, 'watch silent for too long; restarting it');
-          finish(false, new Error(`watch silent for ${watchdogMs} ms`));
-        }, watchdogMs);
-      };
-      stop.addEventListener('abort', onStop, { once: true });
-      armWatchdog();
-      const span = Math.max(0, timeoutRange.max - timeoutRange.min);
-      const params = {
-        allowWatchBookmarks: true,
-        timeoutSeconds: Math.floor(timeoutRange.min + random() * span),
-        resourceVersion: rv === '' ? undefined : rv,
-        labelSelector: opts.labelSelector,
-      };
-      const onEvent = (phase: string, apiObj: unknown): void => {
-        // Events from a watch we already gave up on (watchdog, stop) must not touch the store.
-        if (settled) return;
-        armWatchdog();
-        touch();
-        const obj = apiObj as T;
-        const objRv = obj?.metadata?.resourceVersion;
-        switch (phase) {
-          case 'ADDED':
-          case 'MODIFIED':
-            apply(obj);
-            break;
-          case 'DELETED':
-            remove(objectKey(obj));
-            break;
-          case 'BOOKMARK':
-            break;
-          case 'ERROR': {
-            // Usually 410 Expired; any in-stream error leaves us unsure of our position, so relist.
-            const status = apiObj as KubeStatus;
-            finish(
-              true,
-              Object.assign(new Error(`watch ERROR event: ${status?.message ?? 'unknown'}`), status),
-            );
-            return;
-          }
-          default:
-            log.warn({ phase }, 'unknown watch event type');
-            return;
-        }
-        if (objRv) rv = objRv;
-      };
-      opts.watch
-        .watch(opts.watchPath(namespace), params, onEvent, (err) => finish(isGone(err), err ?? undefined))
-        .then((c) => {
-          controller = c;
-          if (settled) c.abort();
-        })
-        .catch((err: unknown) => finish(isGone(err), err));
-    });
-
-  const loop = async (namespace: string | undefined, stop: AbortSignal): Promise<void> => {
-    const backoffKey = namespace ?? '';
-    let resourceVersion: string | undefined;
-    while (!stop.aborted) {
-      const began = clock.now();
-      try {
-        if (resourceVersion === undefined) {
-          const list = await opts.list(namespace, stop);
-          if (stop.aborted) return;
-          replace(namespace, list.items);
-          resourceVersion = list.metadata?.resourceVersion ?? '';
-          touch();
-          if (!synced.has(namespace)) log.info({ namespace, count: list.items.length }, 'cache synced');
-          synced.add(namespace);
-        }
-        const outcome = await watchOnce(namespace, resourceVersion, stop);
-        resourceVersion = outcome.relist ? undefined : outcome.resourceVersion;
-        if (outcome.err !== undefined && !stop.aborted) {
-          log.warn({ err: outcome.err, namespace, relist: outcome.relist }, 'watch ended with an error');
-        }
-      } catch (err) {
-        if (stop.aborted) return;
-        log.warn({ err, namespace }, 'list failed');
-      }
-      if (stop.aborted) return;
-      if (clock.now() - began >= healthyAfterMs) backoff.forget(backoffKey);
-      try {
-        await sleep(clock, backoff.next(backoffKey), stop);
-      } catch {
-        return;
-      }
-    }
-  };
-
-  const scheduleResync = (state: RunState): void => {
-    if (resyncPeriodMs <= 0) return;
-    state.resync = clock.setTimeout(() => {
-      if (state.stop.signal.aborted) return;
-      for (const key of store.keys()) {
-        const obj = store.get(key);
-        if (obj) emit('resync', key, obj);
-      }
-      scheduleResync(state);
-    }, resyncPeriodMs);
-  };
+  const { handlers } = ctx.cache;
 
   return {
-    store,
+    store: ctx.cache.store,
     addHandler(handler) {
       handlers.add(handler);
       return () => handlers.delete(handler);
@@ -292,8 +307,8 @@ export function createReflector<T extends KubernetesObject>(opts: ReflectorOptio
       const stop = new AbortController();
       const state: RunState = { stop, loops: [] };
       running = state;
-      state.loops = namespaces.map((ns) => loop(ns, stop.signal));
-      scheduleResync(state);
+      state.loops = namespaces.map((ns) => listWatchLoop(ctx, ns, stop.signal));
+      scheduleResync(ctx, state);
     },
     async stop() {
       const state = running;
@@ -303,7 +318,7 @@ export function createReflector<T extends KubernetesObject>(opts: ReflectorOptio
       if (state.resync !== undefined) clock.clearTimeout(state.resync);
       await Promise.all(state.loops);
     },
-    hasSynced: () => namespaces.every((ns) => synced.has(ns)),
+    hasSynced: () => namespaces.every((ns) => ctx.synced.has(ns)),
     lastEventAt: () => lastEvent,
   };
 }

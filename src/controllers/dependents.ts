@@ -1,0 +1,140 @@
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors, type KindTypes } from './kinds.ts';
+import {
+  planReferences,
+  type References,
+  repositoryReferences,
+  restoreReferences,
+  runReferences,
+  serviceReferences,
+} from './references.ts';
+import type {
+  BackupPlanResource,
+  BackupRepositoryResource,
+  BackupRestoreResource,
+  BackupRunResource,
+  BackupServiceResource,
+} from './resources.ts';
+import { type ReadonlyDeep, type Reflector, splitKey } from './runtime/index.ts';
+
+const REFERENCES: { [K in KindName]: (obj: ReadonlyDeep<KindTypes[K]>) => References } = {
+  services: (o) => serviceReferences(o as BackupServiceResource),
+  plans: (o) => planReferences(o as BackupPlanResource),
+  repositories: (o) => repositoryReferences(o as BackupRepositoryResource),
+  runs: (o) => runReferences(o as BackupRunResource),
+  restores: (o) => restoreReferences(o as BackupRestoreResource),
+};
+
+interface StatusFacts {
+  metadata?: { generation?: number | undefined; deletionTimestamp?: unknown } | undefined;
+  status?:
+    | { state?: string | undefined; conditions?: readonly { type: string; status: string }[] | undefined }
+    | undefined;
+}
+
+/** Whether an update of an object can change what the objects that reference it do (pure). */
+export function dependentsCare(old: ReadonlyDeep<StatusFacts>, current: ReadonlyDeep<StatusFacts>): boolean {
+  const ready = (o: ReadonlyDeep<StatusFacts>) =>
+    o.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  return (
+    old.metadata?.generation !== current.metadata?.generation ||
+    old.metadata?.deletionTimestamp !== current.metadata?.deletionTimestamp ||
+    ready(old) !== ready(current) ||
+    old.status?.state !== current.status?.state
+  );
+}
+
+/** Name of the object's namespace-local dependency lists that point at `kind`. */
+const REF_FIELD: Partial<Record<KindName, keyof References>> = {
+  services: 'services',
+  plans: 'plans',
+  repositories: 'repositories',
+};
+
+/** Enqueues every object of every kind whose references in `field` name `key`'s object in its namespace. */
+function enqueueDependents(
+  reflectors: KindReflectors,
+  queues: KindQueues,
+  field: keyof References,
+  key: string,
+): void {
+  const { namespace, name } = splitKey(key);
+  for (const kind of KIND_NAMES) {
+    const refsOf = REFERENCES[kind] as (o: ReadonlyDeep<KubernetesObject>) => References;
+    for (const obj of reflectors[kind].store.list(namespace) as ReadonlyDeep<KubernetesObject>[]) {
+      if (refsOf(obj)[field].includes(name)) queues[kind].add(`${namespace}/${obj.metadata?.name}`);
+    }
+  }
+}
+
+/**
+ * Wires the cross-kind handlers: a change to a Secret, service, plan or repository re-reconciles
+ * every object that references it, and a run that finishes re-reconciles its repository.
+ */
+export function wireDependents(
+  reflectors: KindReflectors,
+  secrets: Reflector<V1Secret>,
+  queues: KindQueues,
+): void {
+  // Secrets: any content change matters (rotation), so no generation filter.
+  secrets.addHandler((type, key, obj, old) => {
+    if (type === 'update' && old && JSON.stringify(old.data) === JSON.stringify(obj.data)) return;
+    enqueueDependents(reflectors, queues, 'secrets', key);
+  });
+  for (const kind of ['services', 'plans', 'repositories'] as const) {
+    const field = REF_FIELD[kind]!;
+    // Dependents care about the spec and a few status facts (a plan becoming Ready lets its
+    // repositories proceed), not about every status write (repository counts, timestamps).
+    reflectors[kind].addHandler((type, key, obj, old) => {
+      if (type === 'resync') return;
+      if (type === 'update' && old && !dependentsCare(old, obj)) return;
+      enqueueDependents(reflectors, queues, field, key);
+    });
+  }
+  // A run that finishes adds a backup: its repository refreshes its backup summary.
+  reflectors.runs.addHandler((type, _key, obj, old) => {
+    if (type !== 'update' || !old || old.status?.phase === obj.status?.phase) return;
+    const ref = obj.spec.repository.repositoryRef;
+    if (ref) queues.repositories.add(`${obj.metadata.namespace ?? ''}/${ref.name}`);
+  });
+}
+
+/**
+ * Builds `ControllerDeps.repositoriesChanged`: enqueues the repositories of the service whose ids
+ * changed, the service's plans, and the runs and restores that follow those repositories.
+ */
+export function createRepositoriesChanged(
+  reflectors: KindReflectors,
+  queues: KindQueues,
+): (serviceKey: string, ids: readonly string[]) => void {
+  return (serviceKey, ids) => {
+    if (ids.length === 0) return;
+    const { namespace, name: serviceName } = splitKey(serviceKey);
+    const changed = new Set(ids);
+    const followed = new Set<string>();
+    for (const repo of reflectors.repositories.store.list(namespace)) {
+      const id = repo.spec.repositoryId ?? repo.metadata.name;
+      if (repo.spec.serviceRef.name === serviceName && changed.has(id)) {
+        followed.add(repo.metadata.name);
+        queues.repositories.add(`${namespace}/${repo.metadata.name}`);
+      }
+    }
+    // A plan the server refused to change or delete while a repository used it can proceed once
+    // the repositories change; the plan reconciler reads the same observation, so this is free.
+    for (const plan of reflectors.plans.store.list(namespace)) {
+      if (plan.spec.serviceRef.name === serviceName) queues.plans.add(`${namespace}/${plan.metadata.name}`);
+    }
+    for (const kind of ['runs', 'restores'] as const) {
+      for (const obj of reflectors[kind].store.list(namespace)) {
+        const source =
+          kind === 'runs'
+            ? (obj as BackupRunResource).spec.repository
+            : (obj as BackupRestoreResource).spec.source;
+        const direct =
+          source.serviceRef?.name === serviceName && source.repositoryId && changed.has(source.repositoryId);
+        const viaRepo = source.repositoryRef && followed.has(source.repositoryRef.name);
+        if (direct || viaRepo) queues[kind].add(`${namespace}/${obj.metadata.name}`);
+      }
+    }
+  };
+}
