@@ -86,22 +86,31 @@ describe('two operator replicas', () => {
     const leader = replicas.find((r) => r.isLeader());
     expect(leader).toBeTruthy();
     const leases = kc.makeApiClient(CoordinationV1Api);
-    const lease = await leases.readNamespacedLease({ name: 'cbbs-operator', namespace });
-    const now = new V1MicroTime();
-    await leases.replaceNamespacedLease({
-      name: 'cbbs-operator',
-      namespace,
-      body: {
-        ...lease,
-        spec: {
-          ...lease.spec,
-          holderIdentity: 'intruder',
-          renewTime: now,
-          acquireTime: now,
-          leaseDurationSeconds: 3600,
-        },
-      },
-    });
+    // The leader renews every few hundred ms: a renewal between our read and our write is a 409,
+    // so take the lease over the way a real contender would, read-modify-write until it sticks.
+    for (let attempt = 0; ; attempt++) {
+      const lease = await leases.readNamespacedLease({ name: 'cbbs-operator', namespace });
+      const now = new V1MicroTime();
+      try {
+        await leases.replaceNamespacedLease({
+          name: 'cbbs-operator',
+          namespace,
+          body: {
+            ...lease,
+            spec: {
+              ...lease.spec,
+              holderIdentity: 'intruder',
+              renewTime: now,
+              acquireTime: now,
+              leaseDurationSeconds: 3600,
+            },
+          },
+        });
+        break;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409 || attempt >= 20) throw err;
+      }
+    }
     await until(() => !leader!.isLeader());
   });
 });
