@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors, type KindTypes } from './kinds.ts';
+import { isTerminal } from './one-shot/status.ts';
 import {
   planReferences,
   type References,
@@ -133,7 +134,9 @@ export function createRepositoriesChanged(
         const direct =
           source.serviceRef?.name === serviceName && source.repositoryId && changed.has(source.repositoryId);
         const viaRepo = source.repositoryRef && followed.has(source.repositoryRef.name);
-        if (direct || viaRepo) queues[kind].add(`${namespace}/${obj.metadata.name}`);
+        // A finished run or restore has nothing left to follow: no reconcile per poll.
+        if ((direct || viaRepo) && !isTerminal(obj.status?.phase))
+          queues[kind].add(`${namespace}/${obj.metadata.name}`);
       }
     }
   };
