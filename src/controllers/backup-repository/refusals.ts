@@ -37,9 +37,6 @@ export class PlanChangeUnsupportedError extends Error {
   override readonly name = 'PlanChangeUnsupportedError';
 }
 
-/** Retry delay while waiting for the BackupService's first poll. */
-export const WAIT_FOR_POLL_MS = 1_000;
-
 const verbOf = (action: RepositoryAction) =>
   action.kind === 'change-plan' ? 'the plan change' : action.kind;
 
@@ -53,14 +50,9 @@ export function classifyRepositoryError(
   id: string,
 ): Refusal | undefined {
   if (err instanceof ConnectionError) return { reason: err.code, message: err.message };
-  if (err instanceof WaitingForPollError) {
-    return {
-      reason: R.waitingForService,
-      message: err.message,
-      recheckAfterMs: WAIT_FOR_POLL_MS,
-      waiting: true,
-    };
-  }
+  // The service's first poll re-enqueues every repository that uses it.
+  if (err instanceof WaitingForPollError)
+    return { reason: R.waitingForService, message: err.message, waiting: true };
   // The service's recovery re-enqueues every repository it mirrors.
   if (err instanceof ObservationStaleError)
     return { reason: R.serviceUnreachable, message: err.message, waiting: true };

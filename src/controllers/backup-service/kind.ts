@@ -76,6 +76,12 @@ export function createBackupServiceKind(
   const staleAnnounced = new Set<string>();
   const pollOf = (obj: Service) => servicePollIntervalMs(obj, deps.timings.servicePollIntervalMs);
 
+  /** Repository ids of the BackupRepositories that use this service (cache only). */
+  const declaredIds = (service: Service) =>
+    deps.kinds.repositories.store
+      .list(service.metadata.namespace ?? '')
+      .filter((r) => r.spec.serviceRef.name === service.metadata.name)
+      .map((r) => r.spec.repositoryId ?? r.metadata.name);
   const announceAll = (key: string, info: ClusterInfo | undefined) => {
     if (info) deps.repositoriesChanged(key, [...repositoriesById(info).keys()]);
   };
@@ -107,9 +113,14 @@ export function createBackupServiceKind(
             }
             throw err;
           }
+          const first = deps.observations.get(key) === undefined;
           const changed = deps.observations.record(key, info, deps.clock.now());
           if (staleAnnounced.delete(key)) announceAll(key, info);
-          else deps.repositoriesChanged(key, changed);
+          else if (first) {
+            // Repositories waiting for this process's first poll (absent on the server ones too)
+            // are looked at now, once, instead of each asking again every second.
+            deps.repositoriesChanged(key, [...new Set([...changed, ...declaredIds(obj)])]);
+          } else deps.repositoriesChanged(key, changed);
           const seen = configSeen.get(uid);
           let config = seen?.config;
           if (!seen || seen.generation !== generation || deps.clock.now() - seen.at > CONFIG_RECHECK_MS) {

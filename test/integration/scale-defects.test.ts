@@ -1,0 +1,84 @@
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Operator } from '../../src/controllers/operator.ts';
+import { backupRepositoryKind, backupServiceKind } from '../../src/crds/index.ts';
+import { startTestEmulator, type TestEmulator } from '../harness/emulator.ts';
+import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
+import {
+  createCredentialsSecret,
+  createResource,
+  hasCondition,
+  startTestOperator,
+  waitForResource,
+} from '../harness/operator.ts';
+
+/** Reconciles of one controller so far, from the operator's own metrics. */
+async function reconciles(operator: Operator, controller: string): Promise<number> {
+  const metric = await operator.deps.registry.getSingleMetric('controller_runtime_reconcile_total')?.get();
+  return (metric?.values ?? [])
+    .filter((v) => v.labels.controller === controller)
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('scale: repositories of a service that was never polled', () => {
+  let kc: KubeConfig;
+  let namespace: string;
+  let env: TestEmulator;
+  let operator: Operator;
+
+  beforeAll(async () => {
+    kc = kubeConfigFrom(inject('kubeconfig'));
+    namespace = await createTestNamespace(kc, 'scale-defects');
+    env = await startTestEmulator();
+    operator = await startTestOperator({ kc, namespace });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await env?.close();
+  });
+
+  it('wait for the first poll without a reconcile per second, and proceed once it comes', async () => {
+    await createCredentialsSecret(kc, namespace, 'wrong', 'admin', 'not-the-password');
+    await createResource(kc, backupServiceKind, namespace, 'cb', {
+      endpoints: [env.emulator.url],
+      credentialsSecretRef: { name: 'wrong' },
+      pollInterval: '1s',
+    });
+    for (const name of ['r1', 'r2', 'r3']) {
+      await createResource(kc, backupRepositoryKind, namespace, name, {
+        serviceRef: { name: 'cb' },
+        builtInPlan: '_daily_backups',
+        storage: { filesystem: { path: env.archiveDir } },
+      });
+    }
+    await waitForResource(
+      kc,
+      backupRepositoryKind,
+      namespace,
+      'r3',
+      (o) => o.status?.conditions?.some((c) => c.reason === 'WaitingForService') ?? false,
+    );
+    const before = await reconciles(operator, 'backuprepository');
+    await new Promise((r) => setTimeout(r, 5_000));
+    const during = (await reconciles(operator, 'backuprepository')) - before;
+    // Three repositories over 5 s: a reconcile per second each would be ~15.
+    expect(during).toBeLessThanOrEqual(3);
+
+    await createCredentialsSecret(kc, namespace, 'right');
+    await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+      {
+        group: backupServiceKind.group,
+        version: backupServiceKind.version,
+        namespace,
+        plural: backupServiceKind.plural,
+        name: 'cb',
+        body: { spec: { credentialsSecretRef: { name: 'right' } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    for (const name of ['r1', 'r2', 'r3']) {
+      await waitForResource(kc, backupRepositoryKind, namespace, name, (o) => hasCondition(o, 'Ready'));
+    }
+  });
+});
