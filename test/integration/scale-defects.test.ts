@@ -81,4 +81,41 @@ describe('scale: repositories of a service that was never polled', () => {
       await waitForResource(kc, backupRepositoryKind, namespace, name, (o) => hasCondition(o, 'Ready'));
     }
   });
+
+  it('coalesce the polls a burst of repository writes asks for: at most one per second', async () => {
+    await createCredentialsSecret(kc, namespace, 'burst-admin');
+    await createResource(kc, backupServiceKind, namespace, 'burst', {
+      endpoints: [env.emulator.url],
+      credentialsSecretRef: { name: 'burst-admin' },
+      pollInterval: '60s',
+    });
+    await waitForResource(kc, backupServiceKind, namespace, 'burst', (o) => hasCondition(o, 'Ready'));
+    const since = env.emulator.requestLog.lastSeq();
+    const started = Date.now();
+    const names = Array.from({ length: 12 }, (_, i) => `burst-${i}`);
+    await Promise.all(
+      names.map((name) =>
+        createResource(kc, backupRepositoryKind, namespace, name, {
+          serviceRef: { name: 'burst' },
+          builtInPlan: '_daily_backups',
+          storage: { filesystem: { path: `${env.archiveDir}/${name}` } },
+        }),
+      ),
+    );
+    for (const name of names) {
+      await waitForResource(kc, backupRepositoryKind, namespace, name, (o) => hasCondition(o, 'Ready'));
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const polls = env.emulator.requestLog
+      .entries({ since, method: 'GET', pathPrefix: '/api/v1/cluster/self' })
+      .filter((e) => e.path.split('?')[0] === '/api/v1/cluster/self');
+    const creates = env.emulator.requestLog.entries({
+      since,
+      method: 'POST',
+      pathPrefix: '/api/v1/cluster/self/repository/active/burst-',
+    });
+    expect(creates.length).toBe(12);
+    // Each create asks for a fresh poll; the floor lets one through per second.
+    expect(polls.length).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BackupApiError } from '../../backup-api/index.ts';
 import { ConnectionError } from '../service-connections.ts';
 import { afterConfigAction, nextConfigAction } from './config.ts';
-import { CREDENTIALS_RECHECK_MS, classifyServiceError } from './kind.ts';
+import { CREDENTIALS_RECHECK_MS, classifyServiceError, pollFloorWaitMs } from './kind.ts';
 
 const spec = (config?: object) =>
   ({ endpoints: ['http://cb:8097'], credentialsSecretRef: { name: 's' }, config }) as never;
@@ -49,5 +49,16 @@ describe('classifyServiceError', () => {
     expect(classifyServiceError(api(404), action)?.reason).toBe('ConfigRejected');
     expect(classifyServiceError(api(503), action)).toBeUndefined();
     expect(classifyServiceError(api(503), undefined)).toBeUndefined();
+  });
+});
+
+describe('pollFloorWaitMs', () => {
+  it('lets the first poll and a spec change through at once', () => {
+    expect(pollFloorWaitMs(undefined, 1, 10_000, 1_000)).toBe(0);
+    expect(pollFloorWaitMs({ generation: 1, at: 9_900 }, 2, 10_000, 1_000)).toBe(0);
+  });
+  it('holds a poll asked for within the floor until the floor passes', () => {
+    expect(pollFloorWaitMs({ generation: 1, at: 9_600 }, 1, 10_000, 1_000)).toBe(600);
+    expect(pollFloorWaitMs({ generation: 1, at: 9_000 }, 1, 10_000, 1_000)).toBe(0);
   });
 });

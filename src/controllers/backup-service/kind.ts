@@ -32,6 +32,24 @@ export interface ServiceObserved {
   config: ObservedConfig;
 }
 
+/**
+ * The shortest time between two polls of one service, however many repositories ask for a fresh
+ * look (each write to a repository does): a burst of N writes costs a poll per floor, not N polls.
+ */
+export const POLL_FLOOR_MS = 1_000;
+
+/** How long a poll must still wait for the floor (pure): 0 when it may go now. */
+export function pollFloorWaitMs(
+  last: { generation: number; at: number } | undefined,
+  generation: number,
+  nowMs: number,
+  floorMs: number,
+): number {
+  // A spec change (new endpoints, config) is polled at once.
+  if (!last || last.generation !== generation) return 0;
+  return Math.max(0, last.at + floorMs - nowMs);
+}
+
 /** How soon rejected credentials are tried again without a change (a role may be granted server-side). */
 export const CREDENTIALS_RECHECK_MS = 60_000;
 
@@ -72,6 +90,8 @@ export function createBackupServiceKind(
   const access = deps.kinds.services;
   /** The configuration last read, per object UID (a recreated object reads it again). */
   const configSeen = new Map<string, { generation: number; at: number; config: ObservedConfig }>();
+  /** When each service (by UID) was last let through to poll. */
+  const lastPoll = new Map<string, { generation: number; at: number }>();
   /** Services whose observation was announced stale to their dependents. */
   const staleAnnounced = new Set<string>();
   const pollOf = (obj: Service) => servicePollIntervalMs(obj, deps.timings.servicePollIntervalMs);
@@ -92,6 +112,19 @@ export function createBackupServiceKind(
     finalizer: FINALIZER,
     wantsFinalizer: () => false,
     pollIntervalMs: pollOf,
+    gate(obj, nowMs) {
+      const uid = obj.metadata.uid ?? `${obj.metadata.namespace}/${obj.metadata.name}`;
+      const generation = obj.metadata.generation ?? 0;
+      const wait = pollFloorWaitMs(
+        lastPoll.get(uid),
+        generation,
+        nowMs,
+        Math.min(POLL_FLOOR_MS, pollOf(obj)),
+      );
+      if (wait > 0) return { skip: { requeueAfterMs: wait } };
+      lastPoll.set(uid, { generation, at: nowMs });
+      return { passed: () => {} };
+    },
     session(obj, ctx) {
       const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
       const uid = obj.metadata.uid ?? key;
@@ -159,6 +192,7 @@ export function createBackupServiceKind(
       staleAnnounced.delete(key);
       const live = new Set(access.store.list().map((s) => s.metadata.uid));
       for (const uid of configSeen.keys()) if (!live.has(uid)) configSeen.delete(uid);
+      for (const uid of lastPoll.keys()) if (!live.has(uid)) lastPoll.delete(uid);
     },
   };
 }
