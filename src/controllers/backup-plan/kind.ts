@@ -124,7 +124,8 @@ export function createBackupPlanKind(
       hasFinalizer(obj, FINALIZER),
       usersIn(deps.observations.get(serviceKeyOf(obj))?.info, planNameOf(obj)).join(','),
     ].join('|');
-  const keyOf = (obj: PlanObj) => `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+  // By UID: a plan deleted and recreated under the same name is looked at at once.
+  const keyOf = (obj: PlanObj) => obj.metadata.uid ?? `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
 
   return {
     store: access.store as ManagedKind<PlanObj, PlanObserved, PlanAction, PlanDetail, Status>['store'],
@@ -203,7 +204,10 @@ export function createBackupPlanKind(
     actedEvent: planActedEvent,
     refusedEvent: planRefusedEvent,
     cleanup: createPlanCleanup(deps),
-    forget: (key) => gate.forget(key),
+    forget() {
+      const live = new Set(access.store.list().map((p) => keyOf(p as PlanObj)));
+      gate.prune((key) => live.has(key));
+    },
   };
 }
 

@@ -53,3 +53,14 @@ describe('createPollGate', () => {
     expect(gate.remaining('ns/p', 'a', 10)).toBeUndefined();
   });
 });
+
+describe('PollGate.prune', () => {
+  it('forgets the keys it is told to, keeps the others', () => {
+    const gate = createPollGate();
+    gate.record('uid-a', 'f', 0, 1_000);
+    gate.record('uid-b', 'f', 0, 1_000);
+    gate.prune((key) => key === 'uid-b');
+    expect(gate.remaining('uid-a', 'f', 10)).toBeUndefined();
+    expect(gate.remaining('uid-b', 'f', 10)).toBe(990);
+  });
+});

@@ -21,6 +21,8 @@ export interface PollGate {
   /** Records a full reconcile that started at `now` and asked to be requeued after `waitMs`. */
   record(key: string, fingerprint: string, now: number, waitMs: number | undefined): void;
   forget(key: string): void;
+  /** Forgets every key `keep` says no. */
+  prune(keep: (key: string) => boolean): void;
 }
 
 /** Creates an empty {@link PollGate}. */
@@ -39,6 +41,9 @@ export function createPollGate(): PollGate {
     },
     forget(key) {
       entries.delete(key);
+    },
+    prune(keep) {
+      for (const key of entries.keys()) if (!keep(key)) entries.delete(key);
     },
   };
 }

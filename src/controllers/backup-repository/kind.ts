@@ -24,7 +24,7 @@ import { createMemos } from './memo.ts';
 import { observeRepository } from './observe.ts';
 import { startReconcile } from './reconcile-state.ts';
 import { classifyRepositoryError } from './refusals.ts';
-import { settleRepository } from './settle.ts';
+import { mirrorRepository, settleRepository } from './settle.ts';
 import { type RepositoryDetail, repositoryStatusFor } from './status-for.ts';
 
 type Repo = BackupRepositoryResource;
@@ -82,9 +82,17 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
           // objects that follow this repository (runs, restores, plans) see the change at once.
           deps.kinds.services.enqueue(r.serviceKey);
           r.forceFetch = true;
-          return r.remember(await readRepository(client, ACTION_PATH_STATE[action.kind], r.id, ctx.signal));
+          // A failed read after a successful write is no refusal of the write: retried with backoff.
+          const after = await readRepository(client, ACTION_PATH_STATE[action.kind], r.id, ctx.signal).catch(
+            (err: unknown) => {
+              throw new Error(`could not read repository ${r.id} after ${action.kind}`, { cause: err });
+            },
+          );
+          return r.remember(after);
         },
         settle: (observed, detail) => settleRepository(r, observed, detail),
+        mirror: (observed) => mirrorRepository(r, observed),
+        current: () => r.obj,
         status: ({ observed, result, now }) =>
           repositoryStatusFor({
             obj: r.obj,

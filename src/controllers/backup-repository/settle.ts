@@ -15,8 +15,7 @@ type Observed = ObservedRepository | undefined;
 
 /**
  * Once nothing is left to write: trigger tokens (for a managed repository that is where the spec
- * wants it), then task history and `/info` when the repository's running set or schedule moved (or
- * something this reconcile did), and when to look again.
+ * wants it), and when to look again for the decision and the tokens.
  */
 export async function settleRepository(
   r: RepositoryReconcile,
@@ -53,16 +52,33 @@ export async function settleRepository(
     if (t.error !== undefined) throw t.error;
     if (t.sent) observed = r.remember(await readRepository(r.client(), 'active', r.id, r.ctx.signal));
   }
-  if (countDownFinished(r.memo.following, runningNames(observed))) r.forceFetch = true;
-  const fetchFailed = observed ? !(await readDetails(r, observed)) : false;
   const requeueAfterMs = nextRequeueMs({
     decision,
-    following: r.memo.following.size > 0,
-    fetchFailed,
+    following: false,
+    fetchFailed: false,
     triggerWaitMs,
     taskPollIntervalMs: r.deps.timings.taskPollIntervalMs,
   });
   return { observed, detail: result, obj: r.obj, requeueAfterMs };
+}
+
+/**
+ * What status mirrors beyond the poll, whatever the reconcile decided (also while an action is
+ * refused): followed tasks counted down, then task history and `/info` when they may have moved.
+ * Resolves when to look again for them: soon while a started task is followed or a read failed.
+ */
+export async function mirrorRepository(
+  r: RepositoryReconcile,
+  observed: Observed,
+): Promise<number | undefined> {
+  if (countDownFinished(r.memo.following, runningNames(observed))) r.forceFetch = true;
+  const fetchFailed = observed ? !(await readDetails(r, observed)) : false;
+  return nextRequeueMs({
+    decision: { kind: 'synced' },
+    following: r.memo.following.size > 0,
+    fetchFailed,
+    taskPollIntervalMs: r.deps.timings.taskPollIntervalMs,
+  });
 }
 
 /** Reads history and info when they may have moved; false when the read failed (status keeps the last). */

@@ -81,12 +81,14 @@ export interface RepositoryStatusInput {
 
 /**
  * The whole status of a BackupRepository after one reconcile of the engine (pure). Before anything
- * was observed (no poll yet, a stale poll, no connection) the last known data is kept.
+ * was observed (no poll yet, a stale poll, no connection) the last known data is kept; right after
+ * an operator restart, before the first poll, nothing is written (undefined).
  */
-export function repositoryStatusFor(input: RepositoryStatusInput): Status {
+export function repositoryStatusFor(input: RepositoryStatusInput): Status | undefined {
   const { obj, id, previous, observed, result, generation, now } = input;
   const error = result.kind === 'refused' || result.kind === 'unavailable' ? result.error : undefined;
-  if (error instanceof WaitingForPollError && error.keepStatus && previous) return previous;
+  // No write at all: rewriting the last status would stamp observedGeneration on an unapplied spec.
+  if (error instanceof WaitingForPollError && error.keepStatus && previous) return undefined;
   const data =
     observed || result.kind === 'done'
       ? assembleStatus({ previous, id, observed, fetched: input.fetched, triggers: input.echoes })

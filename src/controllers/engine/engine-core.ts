@@ -9,8 +9,11 @@ export interface EngineCore<T extends ManagedObject, O, A, D, S extends object> 
   deps: EngineDeps;
   /** Records an Event, if there is one (fire and forget). */
   record(obj: T, event: EventInput | undefined): void;
-  /** Writes `status` plus the refusal memory (only when changed); records transition Events. */
-  write(obj: T, status: S, refusal: RefusalRecord | undefined): Promise<void>;
+  /**
+   * Writes `status` plus the refusal memory (only when changed); records transition Events.
+   * `undefined` writes nothing.
+   */
+  write(obj: T, status: S | undefined, refusal: RefusalRecord | undefined): Promise<void>;
 }
 
 /** Builds the {@link EngineCore} of a kind. */
@@ -26,6 +29,7 @@ export function createEngineCore<T extends ManagedObject, O, A, D, S extends obj
     deps,
     record,
     async write(obj, status, refusal) {
+      if (status === undefined) return;
       const next: S & ManagedStatus = { ...status, refusal };
       if (!refusal) delete next.refusal;
       await writeStatus(kind.client, obj, next);

@@ -77,8 +77,18 @@ export interface ReconcileSession<T, O, A, D, S> {
   act(action: A, observed: O): Promise<O>;
   /** Work once nothing is left to write (details read, trigger tokens); may throw like `act`. */
   settle?(observed: O, detail: D): Promise<Settled<T, O, D>>;
-  /** Pure: the whole status but `refusal` (the engine owns it) and `observedGeneration`. */
-  status(input: StatusInput<T, O, A, D>): S;
+  /**
+   * Reads what status mirrors beyond the observation (never a write), whatever the reconcile
+   * decided, also while a write is refused; resolves an earlier requeue when it wants one.
+   */
+  mirror?(observed: O): Promise<number | undefined>;
+  /** The object as the session last wrote it (a guarded patch of its own), for the status write. */
+  current?(): T;
+  /**
+   * Pure: the whole status but `refusal` (the engine owns it) and `observedGeneration`; undefined
+   * keeps the status as it is (no write at all, so observedGeneration does not move either).
+   */
+  status(input: StatusInput<T, O, A, D>): S | undefined;
 }
 
 /** A kind's finalizer cleanup (the engine owns the finalizer, the deadline and the Events). */

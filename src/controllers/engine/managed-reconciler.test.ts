@@ -330,7 +330,8 @@ describe('managed reconciler: result policy', () => {
     const reconcile = createEndlessActor(t);
     const out = await reconcile(t.req, t.ctx);
     expect(t.calls.act).toBe(4);
-    expect(out).toEqual({ requeueAfterMs: 1_000 });
+    // Not a fast loop: writes that do not converge are looked at again after 5 s.
+    expect(out).toEqual({ requeueAfterMs: 5_000 });
     expect(readyOf(t.get())?.reason).toBe('Applying');
   });
 });
@@ -408,7 +409,7 @@ describe('managed reconciler: refusal memory', () => {
     expect(readyOf(t.get())?.status).toBe('True');
   });
 
-  it('records the Stalled Event once while a refusal stands, not per re-check', async () => {
+  it('records the Stalled and refusal Events once while a refusal stands, not per re-check', async () => {
     t.setRecheck(60_000);
     t.server.failWith = new ApiRefusal(403, 'forbidden');
     await t.make()(t.req, t.ctx);
@@ -416,6 +417,26 @@ describe('managed reconciler: refusal memory', () => {
     await t.make()(t.req, t.ctx);
     expect(t.calls.act).toBe(2);
     expect(t.events.filter((e) => e.reason === 'Stalled')).toHaveLength(1);
+    expect(t.events.filter((e) => e.reason === 'Rejected')).toHaveLength(1);
+  });
+
+  it('waits twice as long after each re-check that is refused again', async () => {
+    t.setRecheck(60_000);
+    t.server.failWith = new ApiRefusal(403, 'forbidden');
+    expect(await t.make()(t.req, t.ctx)).toEqual({ requeueAfterMs: 60_000 });
+    t.advance(60_000);
+    expect(await t.make()(t.req, t.ctx)).toEqual({ requeueAfterMs: 120_000 });
+    t.advance(120_000);
+    expect(await t.make()(t.req, t.ctx)).toEqual({ requeueAfterMs: 240_000 });
+    expect(t.calls.act).toBe(3);
+  });
+
+  it('lets a 409 of its own writes through to the queue without a status write', async () => {
+    const conflict = Object.assign(new Error('conflict'), { code: 409 });
+    t.server.failWith = conflict;
+    const writes = t.calls.patchStatus;
+    await expect(t.make()(t.req, t.ctx)).rejects.toBe(conflict);
+    expect(t.calls.patchStatus).toBe(writes);
   });
 });
 

@@ -1,4 +1,4 @@
-import { type ReconcileContext, type ReconcileOutcome, TerminalError } from '../runtime/index.ts';
+import { isConflict, type ReconcileContext, type ReconcileOutcome, TerminalError } from '../runtime/index.ts';
 import { type EngineCore, earliest } from './engine-core.ts';
 import type { ManagedObject, ReconcileSession, Result } from './managed-kind.ts';
 import {
@@ -9,8 +9,11 @@ import {
   rememberedRefusal,
 } from './refusal-memory.ts';
 
-/** Pause before the next step when the step bound was reached with an action still due. */
-const MORE_STEPS_MS = 1_000;
+/**
+ * Pause before the next step when the step bound was reached with an action still due: writes
+ * that the service accepts but that do not converge must not turn into a fast loop.
+ */
+const MORE_STEPS_MS = 5_000;
 
 /** What one reconcile of a live (not deleting) object carries from step to step. */
 interface Run<T, O, A, D, S> {
@@ -79,7 +82,9 @@ async function end<T extends ManagedObject, O, A, D, S extends object>(
   refusal: RefusalRecord | undefined,
 ): Promise<void> {
   const now = new Date(core.deps.clock.now());
-  const { obj, observed, acted } = run;
+  // The session's own guarded patch (a trigger echo) is newer than the object it started from.
+  const obj = run.session.current?.() ?? run.obj;
+  const { observed, acted } = run;
   await core.write(obj, run.session.status({ obj, observed, result, acted, now }), refusal);
 }
 
@@ -100,6 +105,7 @@ async function finish<T extends ManagedObject, O, A, D, S extends object>(
     if (settled.obj) run.obj = settled.obj;
     requeueAfterMs = earliest(requeueAfterMs, settled.requeueAfterMs);
   }
+  requeueAfterMs = earliest(requeueAfterMs, await mirror(run));
   await end(core, run, { kind: 'done', detail }, undefined);
   return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
 }
@@ -119,8 +125,9 @@ async function heldBack<T extends ManagedObject, O, A, D, S extends object>(
   const verdict = rememberedRefusal(run.memory, key, core.deps.clock.now());
   if (verdict.kind !== 'refused') return undefined;
   const refusal: Refusal = { reason: verdict.record.reason, message: verdict.record.message };
+  const mirrored = await mirror(run);
   await end(core, run, { kind: 'refused', refusal, action, remembered: true }, verdict.record);
-  const after = earliest(verdict.recheckInMs, run.pollMs);
+  const after = earliest(earliest(verdict.recheckInMs, run.pollMs), mirrored);
   return { outcome: after === undefined ? undefined : { requeueAfterMs: after } };
 }
 
@@ -137,6 +144,8 @@ async function failed<T extends ManagedObject, O, A, D, S extends object>(
 ): Promise<ReconcileOutcome> {
   const { kind, deps } = core;
   const { action } = run;
+  // Our own write raced another (a stale cache): retried quietly, nothing to say in status.
+  if (isConflict(err)) throw err;
   const refusal = kind.classify(err, action, run.obj);
   if (!refusal) {
     await end(core, run, { kind: 'unavailable', error: err, action }, run.memory);
@@ -154,13 +163,40 @@ async function failed<T extends ManagedObject, O, A, D, S extends object>(
           },
           refusal,
           deps.clock.now(),
+          run.memory,
         );
+  const mirrored = action === undefined ? undefined : await mirror(run);
   await end(core, run, { kind: 'refused', refusal, action, remembered: false, error: err }, memory);
-  core.record(run.obj, kind.refusedEvent?.(run.obj, refusal, action));
+  // A re-check refused again for the same reason says nothing new.
+  if (!sameRefusal(run.memory, memory)) core.record(run.obj, kind.refusedEvent?.(run.obj, refusal, action));
   // A refused write of a polling kind waits for the next poll at the latest; a refused read keeps
   // its own re-check (nothing else can be polled without it).
-  const after = earliest(refusal.recheckAfterMs, action === undefined ? undefined : run.pollMs);
+  const recheckAfterMs = memory?.recheckAt
+    ? Date.parse(memory.recheckAt) - deps.clock.now()
+    : refusal.recheckAfterMs;
+  const after = earliest(earliest(recheckAfterMs, action === undefined ? undefined : run.pollMs), mirrored);
   if (after !== undefined) return { requeueAfterMs: after };
   if (refusal.waiting) return {};
   throw new TerminalError(refusal.message, { cause: err });
+}
+
+/** Runs the session's mirror reads when there is an observation; their failures are the session's. */
+async function mirror<T extends ManagedObject, O, A, D, S extends object>(
+  run: Run<T, O, A, D, S>,
+): Promise<number | undefined> {
+  return run.session.mirror && run.observed !== undefined
+    ? await run.session.mirror(run.observed)
+    : undefined;
+}
+
+/** True when two refusal records say the same thing about the same action. */
+function sameRefusal(a: RefusalRecord | undefined, b: RefusalRecord | undefined): boolean {
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    a.action === b.action &&
+    a.observed === b.observed &&
+    a.reason === b.reason &&
+    a.message === b.message
+  );
 }

@@ -45,18 +45,41 @@ export function observationDigest(value: unknown): string {
     .slice(0, 32);
 }
 
-/** The record of a refusal of `key` at `nowMs` (pure). */
-export function refusalRecord(key: RefusalKey, refusal: Refusal, nowMs: number): RefusalRecord {
+/** The longest wait between two re-checks of a refusal that keeps being refused. */
+export const MAX_RECHECK_MS = 60 * 60_000;
+
+/**
+ * The record of a refusal of `key` at `nowMs` (pure). A re-check refused again for the same key and
+ * reason waits twice as long as the last one (up to an hour), so a refusal that stands costs a
+ * logarithmic number of requests and status writes, not one per re-check interval.
+ */
+export function refusalRecord(
+  key: RefusalKey,
+  refusal: Refusal,
+  nowMs: number,
+  previous?: RefusalRecord | undefined,
+): RefusalRecord {
+  let recheckMs = refusal.recheckAfterMs;
+  if (
+    recheckMs !== undefined &&
+    previous?.recheckAt &&
+    sameKey(previous, key) &&
+    previous.reason === refusal.reason
+  ) {
+    const last = Date.parse(previous.recheckAt) - Date.parse(previous.time);
+    if (last > 0) recheckMs = Math.min(MAX_RECHECK_MS, Math.max(recheckMs, 2 * last));
+  }
   return {
     ...key,
     reason: refusal.reason,
     message: refusal.message,
     time: metaTime(new Date(nowMs)),
-    ...(refusal.recheckAfterMs !== undefined
-      ? { recheckAt: metaTime(new Date(nowMs + refusal.recheckAfterMs)) }
-      : {}),
+    ...(recheckMs !== undefined ? { recheckAt: metaTime(new Date(nowMs + recheckMs)) } : {}),
   };
 }
+
+const sameKey = (record: RefusalRecord, key: RefusalKey) =>
+  record.generation === key.generation && record.action === key.action && record.observed === key.observed;
 
 /** What the memory says about sending the action of `key` now. */
 export type RefusalVerdict =
