@@ -312,6 +312,9 @@ const triggerEchoSchema = (what: string) =>
       token: z.string().max(63).describe('The trigger token that was acted on.'),
       taskName: taskNameSchema.optional(),
       time: timestampSchema.optional().describe('When the task was started.'),
+      previousTaskName: taskNameSchema
+        .optional()
+        .describe("The task of the token before this one: it is never taken for this token's task."),
     })
     .optional()
     .describe(what);

@@ -39,7 +39,7 @@ interface RepoObject {
     recentTasks?: { taskName: string; status: string; type: string }[];
     lastSuccessfulBackupTime?: string;
     triggers?: {
-      backup?: { token: string; taskName?: string };
+      backup?: { token: string; taskName?: string; previousTaskName?: string };
       merge?: { token: string; taskName?: string };
     };
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
@@ -378,6 +378,35 @@ describe('BackupRepository', () => {
     }
     await remove('trig-garbled');
     await waitGone('trig-garbled');
+  }, 60_000);
+
+  it("a token whose answer is unreadable finds its own task, never the previous token's", async () => {
+    await create('trig-prev', fsRepo());
+    await waitReady('trig-prev', (o) => o.status?.backups !== undefined);
+    await patchSpec('trig-prev', { triggers: { backup: 'prev-1' } });
+    const first = await waitReady('trig-prev', (o) => o.status?.triggers?.backup?.taskName !== undefined);
+    const firstTask = first.status?.triggers?.backup?.taskName;
+    await env.emulator.idle();
+    const route = '/api/v1/cluster/self/repository/active/trig-prev/backup';
+    // The next token's backup starts, but its answer is unreadable: recovery must tell its task
+    // from the previous token's (both are recent backups of this repository).
+    env.emulator.faults.set({ rules: [{ method: 'POST', path: route, malformedRate: 1 }] });
+    try {
+      await patchSpec('trig-prev', { triggers: { backup: 'prev-2' } });
+      const done = await waitReady(
+        'trig-prev',
+        (o) =>
+          o.status?.triggers?.backup?.token === 'prev-2' && o.status.triggers.backup.taskName !== undefined,
+        40_000,
+      );
+      expect(done.status?.triggers?.backup?.taskName).not.toBe(firstTask);
+      expect(done.status?.triggers?.backup?.previousTaskName).toBe(firstTask);
+      expect(done.status?.conditions?.find((c) => c.type === 'Synced')?.status).toBe('True');
+    } finally {
+      env.emulator.faults.reset();
+    }
+    await remove('trig-prev');
+    await waitGone('trig-prev');
   }, 60_000);
 
   it('a recorded trigger with several candidate tasks asks for a new token instead of guessing', async () => {

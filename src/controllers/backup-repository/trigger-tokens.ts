@@ -152,7 +152,13 @@ async function recoverToken(
   const r = decideRecovery({ candidates, since, nowMs: deps.clock.now(), active });
   switch (r.kind) {
     case 'adopt': {
-      echoes[kind] = { token, taskName: r.taskName, time: since };
+      const previousTaskName = echoes[kind]?.previousTaskName;
+      echoes[kind] = {
+        token,
+        taskName: r.taskName,
+        time: since,
+        ...(previousTaskName ? { previousTaskName } : {}),
+      };
       const task: TaskRun | undefined =
         repository.running_one_off?.[r.taskName] ?? history.find((t) => t.task_name === r.taskName);
       if (task?.status === 'running' || task?.status === 'waiting') result.follow.push(r.taskName);
@@ -184,7 +190,13 @@ async function sendToken(
   token: string,
 ) {
   const { client, id, echoes, deps, signal } = input;
-  const echo: TriggerEcho = { token, time: metaTime(new Date(deps.clock.now())) };
+  // The token before this one keeps its task: recovery must never take it for this token's.
+  const previousTaskName = echoes[kind]?.taskName ?? echoes[kind]?.previousTaskName;
+  const echo: TriggerEcho = {
+    token,
+    time: metaTime(new Date(deps.clock.now())),
+    ...(previousTaskName ? { previousTaskName } : {}),
+  };
   // Recorded before the request, onto the version we read (409 when stale): after a crash or a lost
   // answer the next reconcile looks for the task instead of sending again.
   const ns = result.obj.metadata.namespace ?? '';
@@ -211,7 +223,7 @@ async function sendToken(
       // A definite refusal (a 4xx, or a 500 the service explains, such as a failed bucket check):
       // nothing started, and asking again will not help. Echo without a time marks it as never to
       // retry; a new token tries again.
-      echoes[kind] = { token };
+      echoes[kind] = { token, ...(previousTaskName ? { previousTaskName } : {}) };
       result.problem = `triggers.${kind} token ${token} was rejected by the Backup Service: ${serverText(err)}`;
       void deps.events.record(result.obj, {
         type: EventType.Warning,

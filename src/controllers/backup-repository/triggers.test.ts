@@ -163,7 +163,11 @@ describe('triggerEchoPatch', () => {
       }),
     ).toEqual({
       metadata: { resourceVersion: '42' },
-      status: { triggers: { merge: { token: 't', time: '2025-01-01T12:00:00Z', taskName: null } } },
+      status: {
+        triggers: {
+          merge: { token: 't', time: '2025-01-01T12:00:00Z', taskName: null, previousTaskName: null },
+        },
+      },
     });
   });
 });

@@ -85,7 +85,16 @@ export function triggerEchoPatch(
 ): object {
   return {
     metadata: { resourceVersion: obj.metadata.resourceVersion },
-    status: { triggers: { [kind]: { token: echo.token, time: echo.time ?? null, taskName: null } } },
+    status: {
+      triggers: {
+        [kind]: {
+          token: echo.token,
+          time: echo.time ?? null,
+          taskName: null,
+          previousTaskName: echo.previousTaskName ?? null,
+        },
+      },
+    },
   };
 }
 

@@ -86,14 +86,25 @@ describe('claimsOf', () => {
       runs: listing([{ namespace: 'a', name: 'r', status: { taskName: 'BACKUP-r' } }]),
       restores: listing([{ namespace: 'b', name: 's', status: {} }]),
       repositories: listing([
-        { namespace: 'c', name: 'repo', status: { triggers: { merge: { taskName: 'MERGE-t' } } } },
+        {
+          namespace: 'c',
+          name: 'repo',
+          status: { triggers: { merge: { taskName: 'MERGE-t', previousTaskName: 'MERGE-p' } } },
+        },
       ]),
     };
     expect(claimsOf(sources)).toEqual([
       { owner: 'runs/a/r', taskName: 'BACKUP-r' },
       { owner: 'restores/b/s', taskName: undefined },
       { owner: 'repositories/c/repo/backup', taskName: undefined },
+      { owner: 'repositories/c/repo/backup#previous', taskName: undefined },
       { owner: 'repositories/c/repo/merge', taskName: 'MERGE-t' },
+      { owner: 'repositories/c/repo/merge#previous', taskName: 'MERGE-p' },
     ]);
+  });
+
+  it("keeps the previous token's task claimed against the current token", () => {
+    const claims = triggerClaims('c', 'repo', { backup: { previousTaskName: 'BACKUP-old' } });
+    expect([...claimedTaskNames(claims, triggerOwner('c', 'repo', 'backup'))]).toContain('BACKUP-old');
   });
 });

@@ -11,8 +11,8 @@ export interface Claim {
 
 /** The trigger echoes of a BackupRepository's status (the tasks its trigger tokens started). */
 export interface TriggerEchoes {
-  backup?: { taskName?: string | undefined } | undefined;
-  merge?: { taskName?: string | undefined } | undefined;
+  backup?: { taskName?: string | undefined; previousTaskName?: string | undefined } | undefined;
+  merge?: { taskName?: string | undefined; previousTaskName?: string | undefined } | undefined;
 }
 
 interface Meta {
@@ -37,12 +37,15 @@ export function triggerOwner(namespace: string, name: string, kind: keyof Trigge
   return `repositories/${namespace}/${name}/${kind}`;
 }
 
-/** The claims of one BackupRepository's trigger echoes (pure). */
+/**
+ * The claims of one BackupRepository's trigger echoes (pure): each token's task, and the task of
+ * the token before it, which belongs to that earlier token (never adopted by the current one).
+ */
 export function triggerClaims(namespace: string, name: string, echoes: TriggerEchoes | undefined): Claim[] {
-  return (['backup', 'merge'] as const).map((kind) => ({
-    owner: triggerOwner(namespace, name, kind),
-    taskName: echoes?.[kind]?.taskName,
-  }));
+  return (['backup', 'merge'] as const).flatMap((kind) => [
+    { owner: triggerOwner(namespace, name, kind), taskName: echoes?.[kind]?.taskName },
+    { owner: `${triggerOwner(namespace, name, kind)}#previous`, taskName: echoes?.[kind]?.previousTaskName },
+  ]);
 }
 
 /** Every recorded task in the caches, with its owner (pure over the cached objects). */
