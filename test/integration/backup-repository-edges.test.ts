@@ -36,7 +36,7 @@ interface Condition {
 }
 
 interface RepoObject {
-  metadata: { generation?: number; uid?: string };
+  metadata: { generation?: number; uid?: string; finalizers?: string[] };
   status?: {
     observedGeneration?: number;
     state?: string;
@@ -64,10 +64,11 @@ describe('BackupRepository edge cases', () => {
 
   const auth = `Basic ${Buffer.from('admin:password').toString('base64')}`;
   /** Calls the emulator's Backup API directly (behind the operator's back). */
-  const api = async (method: string, path: string) => {
+  const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${env.emulator.url}/api/v1${path}`, {
       method,
-      headers: { authorization: auth },
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
@@ -292,6 +293,53 @@ describe('BackupRepository edge cases', () => {
     while (Date.now() < deadline && last.status?.backups === undefined) {
       await new Promise((r) => setTimeout(r, 200));
       last = await getResource<RepoObject>(kc, backupRepositoryKind, namespace, 'recreated');
+    }
+    expect(last.status?.backups?.count ?? 0).toBeGreaterThanOrEqual(1);
+    expect(last.status?.lastSuccessfulBackupTime).toBeTruthy();
+  }, 90_000);
+
+  it('a recreated object whose deletion the operator never saw (no finalizer, busy queue) reads its history afresh', async () => {
+    await createCredentialsSecret(kc, namespace, 'missed-creds');
+    await service('cb-missed', 'missed-creds', { pollInterval: '1s' });
+    // A repository with a backup, created behind the operator's back and only observed.
+    expect(
+      (
+        await api('POST', '/cluster/self/repository/active/observed-twice', {
+          plan: '_hourly_backups',
+          archive: env.archiveDir,
+        })
+      ).status,
+    ).toBe(200);
+    expect((await api('POST', '/cluster/self/repository/active/observed-twice/backup', {})).status).toBe(200);
+    await env.emulator.idle();
+    const observeSpec = fsRepo('cb-missed', { managementPolicy: 'Observe' });
+    await create('observed-twice', observeSpec);
+    const first = await waitReady('observed-twice', (o) => (o.status?.backups?.count ?? 0) >= 1, 30_000);
+    expect(first.metadata.finalizers ?? []).toEqual([]);
+
+    // Two repositories whose reconciles take seconds (a slow read) keep both workers busy while
+    // the observed one is deleted and recreated: its key is reconciled once, with the new object.
+    // (Refused creates: each spec change retries one, after a read that confirms the absence.)
+    for (const name of ['busy-1', 'busy-2']) await create(name, fsRepo('cb-missed', { bucket: 'no-such' }));
+    for (const name of ['busy-1', 'busy-2']) await waitFor(name, (o) => hasCondition(o, 'Stalled'));
+    env.emulator.faults.set({
+      rules: [{ path: '/api/v1/cluster/self/repository/active/busy-', latencyMs: 4_000 }],
+    });
+    try {
+      for (const name of ['busy-1', 'busy-2']) await patchSpec(name, { driftPolicy: 'Report' });
+      await new Promise((r) => setTimeout(r, 500));
+      await remove('observed-twice');
+      await create('observed-twice', observeSpec);
+      await new Promise((r) => setTimeout(r, 4_000));
+    } finally {
+      env.emulator.faults.reset();
+    }
+    const second = await waitReady('observed-twice', (o) => o.metadata.uid !== first.metadata.uid, 30_000);
+    let last = second;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && last.status?.backups === undefined) {
+      await new Promise((r) => setTimeout(r, 200));
+      last = await getResource<RepoObject>(kc, backupRepositoryKind, namespace, 'observed-twice');
     }
     expect(last.status?.backups?.count ?? 0).toBeGreaterThanOrEqual(1);
     expect(last.status?.lastSuccessfulBackupTime).toBeTruthy();
