@@ -7,7 +7,6 @@ import {
   ObservationStaleError,
   PlanChangeUnsupportedError,
   REFUSAL_RECHECK_MS,
-  WAIT_FOR_POLL_MS,
   WaitingForPollError,
 } from './refusals.ts';
 
@@ -84,11 +83,10 @@ describe('classifyRepositoryError', () => {
     }
   });
 
-  it('waiting for the first poll re-checks shortly and waits quietly', () => {
+  it('waiting for the first poll waits quietly (the poll re-enqueues the repository)', () => {
     expect(classifyRepositoryError(new WaitingForPollError('first poll', false), undefined, 'r1')).toEqual({
       reason: 'WaitingForService',
       message: 'first poll',
-      recheckAfterMs: WAIT_FOR_POLL_MS,
       waiting: true,
     });
   });
