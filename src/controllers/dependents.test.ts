@@ -1,5 +1,8 @@
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { createRepositoriesChanged } from './dependents.ts';
+import { createRepositoriesChanged, wireDependents } from './dependents.ts';
+import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors } from './kinds.ts';
+import type { Reflector, ReflectorHandler } from './runtime/index.ts';
 
 /** Reflectors and queues holding plain objects, recording what is enqueued. */
 function world(objects: { runs?: object[]; restores?: object[]; repositories?: object[]; plans?: object[] }) {
@@ -41,5 +44,73 @@ describe('createRepositoriesChanged', () => {
     const w = world({ runs: [run('running', 'Running')] });
     w.changed('ns/cb', []);
     expect(w.added).toEqual([]);
+  });
+});
+
+/** A reflector over fixed objects that keeps its handlers, so a test can fire events. */
+function fakeReflector<T extends KubernetesObject>(objects: T[]) {
+  const handlers: ReflectorHandler<T>[] = [];
+  const reflector = {
+    store: {
+      list: (ns?: string) => objects.filter((o) => ns === undefined || o.metadata?.namespace === ns),
+      get: (key: string) => objects.find((o) => `${o.metadata?.namespace}/${o.metadata?.name}` === key),
+    },
+    addHandler(h: ReflectorHandler<T>) {
+      handlers.push(h);
+      return () => {};
+    },
+  } as unknown as Reflector<T>;
+  return {
+    reflector,
+    fire: (...args: Parameters<ReflectorHandler<T>>) => {
+      for (const h of handlers) h(...args);
+    },
+  };
+}
+
+const obj = (name: string, spec: object) => ({ metadata: { namespace: 'ns', name }, spec });
+
+function setup() {
+  const fixtures: Record<KindName, KubernetesObject[]> = {
+    services: [
+      obj('cb', { endpoints: ['http://x'], credentialsSecretRef: { name: 'creds' } }),
+      obj('other', { endpoints: ['http://y'], credentialsSecretRef: { name: 'other-creds' } }),
+    ],
+    plans: [obj('nightly', { serviceRef: { name: 'cb' }, tasks: [] })],
+    repositories: [
+      obj('on-cb', { serviceRef: { name: 'cb' }, storage: { filesystem: { path: '/b' } } }),
+      obj('on-other', { serviceRef: { name: 'other' }, storage: { filesystem: { path: '/b' } } }),
+    ],
+    runs: [obj('run-1', { repository: { serviceRef: { name: 'cb' }, repositoryId: 'x' } })],
+    restores: [],
+  };
+  const reflectors = Object.fromEntries(
+    KIND_NAMES.map((k) => [k, fakeReflector(fixtures[k]).reflector]),
+  ) as unknown as KindReflectors;
+  const added: string[] = [];
+  const queues = Object.fromEntries(
+    KIND_NAMES.map((k) => [k, { add: (key: string) => added.push(`${k}:${key}`) }]),
+  ) as unknown as KindQueues;
+  const secrets = fakeReflector<V1Secret>([]);
+  wireDependents(reflectors, secrets.reflector, queues);
+  return { secrets, added };
+}
+
+describe('wireDependents', () => {
+  it('a rotated service Secret re-reconciles the service and every object that talks through it', () => {
+    const { secrets, added } = setup();
+    const before = { metadata: { namespace: 'ns', name: 'creds' }, data: { password: 'YQ==' } };
+    const after = { ...before, data: { password: 'Yg==' } };
+    secrets.fire('update', 'ns/creds', after, before);
+    expect(new Set(added)).toEqual(
+      new Set(['services:ns/cb', 'plans:ns/nightly', 'repositories:ns/on-cb', 'runs:ns/run-1']),
+    );
+  });
+
+  it('a Secret update that leaves its data alone enqueues nothing', () => {
+    const { secrets, added } = setup();
+    const same = { metadata: { namespace: 'ns', name: 'creds' }, data: { password: 'YQ==' } };
+    secrets.fire('update', 'ns/creds', same, same);
+    expect(added).toEqual([]);
   });
 });

@@ -70,7 +70,8 @@ function enqueueDependents(
 
 /**
  * Wires the cross-kind handlers: a change to a Secret, service, plan or repository re-reconciles
- * every object that references it, and a run that finishes re-reconciles its repository.
+ * every object that references it (a service's Secret: the service's dependents too), and a run
+ * that finishes re-reconciles its repository.
  */
 export function wireDependents(
   reflectors: KindReflectors,
@@ -81,6 +82,13 @@ export function wireDependents(
   secrets.addHandler((type, key, obj, old) => {
     if (type === 'update' && old && JSON.stringify(old.data) === JSON.stringify(obj.data)) return;
     enqueueDependents(reflectors, queues, 'secrets', key);
+    // A service's Secrets are the credentials of every object that talks through it: their
+    // refusals (a 403 on a write) are retried with the rotated Secret, not minutes later.
+    const { namespace, name } = splitKey(key);
+    for (const service of reflectors.services.store.list(namespace)) {
+      if (REFERENCES.services(service).secrets.includes(name))
+        enqueueDependents(reflectors, queues, 'services', `${namespace}/${service.metadata.name}`);
+    }
   });
   for (const kind of ['services', 'plans', 'repositories'] as const) {
     const field = REF_FIELD[kind]!;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Repository } from '../../backup-api/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
 import type { BackupPlanResource, BackupRepositoryResource } from '../resources.ts';
-import { decide, type PlanResolution, resolvePlan } from './desired.ts';
+import { decide, type PlanResolution, resolvePlan, specApplied } from './desired.ts';
 
 type Spec = BackupRepositoryResource['spec'];
 
@@ -244,5 +244,55 @@ describe('resolvePlan', () => {
     expect(resolvePlan(spec({ builtInPlan: undefined, import: { repo: 'x' } }), 'ns', undefined)).toEqual({
       kind: 'none',
     });
+  });
+});
+
+describe('specApplied', () => {
+  const synced = (reason: string, observedGeneration: number | undefined = 3) => [
+    { type: 'Ready', reason: 'Available', observedGeneration },
+    { type: 'Synced', reason, observedGeneration },
+  ];
+
+  it.each(['Synced', 'Drifted', 'TriggerRejected'])('a Synced %s of this generation applied it', (reason) => {
+    expect(specApplied(synced(reason), 3)).toBe(true);
+  });
+
+  it.each([
+    'PlanNotReady',
+    'ServerRejected',
+    'ServiceUnreachable',
+    'ServiceUnavailable',
+    'WaitingForService',
+    'Applying',
+    'AdoptionConflict',
+  ])('a Synced %s of this generation waited or failed: nothing applied', (reason) => {
+    expect(specApplied(synced(reason), 3)).toBe(false);
+  });
+
+  it('a Synced of another generation, or none, applied nothing of this one', () => {
+    expect(specApplied(synced('Synced', 2), 3)).toBe(false);
+    expect(specApplied([{ type: 'Synced', reason: 'Synced' }], 3)).toBe(false);
+    expect(specApplied([{ type: 'Ready', reason: 'Available', observedGeneration: 3 }], 3)).toBe(false);
+    expect(specApplied([], 3)).toBe(false);
+    expect(specApplied(undefined, 3)).toBe(false);
+  });
+
+  it('under driftPolicy Report, a change that waited is applied once it can be, not reported', () => {
+    const observed = { state: 'active', repository: repo({ plan_name: 'plan-a' }) } as ObservedRepository;
+    const input = {
+      spec: spec({ builtInPlan: undefined, planRef: { name: 'plan-b' }, driftPolicy: 'Report' }),
+      id: 'r1',
+      plan: { kind: 'named', name: 'plan-b', ready: true, message: '' } as PlanResolution,
+      observed,
+    };
+    // The status of generation 3 was written while plan-b was not Ready.
+    const waited = !specApplied(synced('PlanNotReady'), 3);
+    expect(decide({ ...input, specChanged: waited })).toEqual({
+      kind: 'act',
+      action: { kind: 'change-plan', from: 'plan-a', to: 'plan-b', resume: true },
+    });
+    // Once applied, the same difference is drift, reported and left alone.
+    const applied = !specApplied(synced('Synced'), 3);
+    expect(decide({ ...input, specChanged: applied })).toMatchObject({ kind: 'drifted' });
   });
 });
