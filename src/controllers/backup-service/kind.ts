@@ -102,8 +102,10 @@ export function createBackupServiceKind(
       .list(service.metadata.namespace ?? '')
       .filter((r) => r.spec.serviceRef.name === service.metadata.name)
       .map((r) => r.spec.repositoryId ?? r.metadata.name);
-  const announceAll = (key: string, info: ClusterInfo | undefined) => {
-    if (info) deps.repositoriesChanged(key, [...repositoriesById(info).keys()]);
+  /** Every repository of the service, polled or declared (one created since the last poll too). */
+  const announceAll = (key: string, info: ClusterInfo | undefined, service: Service) => {
+    const polled = info ? [...repositoriesById(info).keys()] : [];
+    deps.repositoriesChanged(key, [...new Set([...polled, ...declaredIds(service)])]);
   };
 
   return {
@@ -142,13 +144,13 @@ export function createBackupServiceKind(
             if (last && isStale(last, pollOf(obj), deps.clock.now()) && !staleAnnounced.has(key)) {
               // Dependents mirror this observation: tell them it no longer holds.
               staleAnnounced.add(key);
-              announceAll(key, last.info);
+              announceAll(key, last.info, obj);
             }
             throw err;
           }
           const first = deps.observations.get(key) === undefined;
           const changed = deps.observations.record(key, info, deps.clock.now());
-          if (staleAnnounced.delete(key)) announceAll(key, info);
+          if (staleAnnounced.delete(key)) announceAll(key, info, obj);
           else if (first) {
             // Repositories waiting for this process's first poll (absent on the server ones too)
             // are looked at now, once, instead of each asking again every second.
