@@ -99,7 +99,7 @@ async function runToken(input: TriggerTokensInput, result: TriggerTokensResult, 
   const d = decideTrigger(token, echoes[kind], active);
   if (token === undefined || d.kind === 'none') {
     if (token !== undefined && echoes[kind]?.token === token && !echoes[kind]?.taskName) {
-      result.problem = `triggers.${kind} token ${token} was rejected by the Backup Service; set a new token to try again`;
+      result.problem = rejectedTokenNote(kind, token, obj.status?.conditions);
     }
     return;
   }
@@ -224,7 +224,7 @@ async function sendToken(
       // nothing started, and asking again will not help. Echo without a time marks it as never to
       // retry; a new token tries again.
       echoes[kind] = { token, ...(previousTaskName ? { previousTaskName } : {}) };
-      result.problem = `triggers.${kind} token ${token} was rejected by the Backup Service: ${serverText(err)}`;
+      result.problem = `${rejectedPrefix(kind, token)}: ${serverText(err)}; set a new token to try again`;
       void deps.events.record(result.obj, {
         type: EventType.Warning,
         reason: TRIGGER_EVENTS.triggerRejected,
@@ -255,4 +255,24 @@ async function sendToken(
     action: `Trigger${kind}`,
     note: `Started ${kind === 'backup' ? (full ? 'a full backup' : 'an incremental backup') : 'a merge'} ${taskName} for token ${token}`,
   });
+}
+
+const rejectedPrefix = (kind: TriggerKind, token: string) =>
+  `triggers.${kind} token ${token} was rejected by the Backup Service`;
+
+/**
+ * The Synced note of a token the service rejected earlier (pure): the note written when it was
+ * rejected, which carries the server's reason, while it stands (also after an operator restart, so
+ * that a restart rewrites nothing); a generic one when that note is gone.
+ */
+export function rejectedTokenNote(
+  kind: TriggerKind,
+  token: string,
+  conditions: readonly { type: string; reason: string; message: string }[] | undefined,
+): string {
+  const synced = conditions?.find((c) => c.type === 'Synced');
+  if (synced?.reason === 'TriggerRejected' && synced.message.startsWith(`${rejectedPrefix(kind, token)}:`)) {
+    return synced.message;
+  }
+  return `${rejectedPrefix(kind, token)}; set a new token to try again`;
 }

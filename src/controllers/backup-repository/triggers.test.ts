@@ -9,6 +9,7 @@ import {
   triggerClaims,
   triggerOwner,
 } from '../intent/index.ts';
+import { rejectedTokenNote } from './trigger-tokens.ts';
 import {
   decideRecovery,
   decideTrigger,
@@ -199,5 +200,21 @@ describe('triggerUnknownNote', () => {
     expect(note).toContain('triggers.backup token t');
     expect(note).toContain('several tasks could be it (BACKUP-1, BACKUP-2)');
     expect(note).toContain('set a new token');
+  });
+});
+
+describe('rejectedTokenNote', () => {
+  const rejected =
+    'triggers.backup token t1 was rejected by the Backup Service: 500 failed bucket check; set a new token to try again';
+  it('keeps the note written at the rejection, so that a later reconcile or a restart rewrites nothing', () => {
+    const conditions = [{ type: 'Synced', reason: 'TriggerRejected', message: rejected }];
+    expect(rejectedTokenNote('backup', 't1', conditions)).toBe(rejected);
+  });
+  it('says it generically when that note is gone or is about another token', () => {
+    const other = [{ type: 'Synced', reason: 'TriggerRejected', message: rejected }];
+    expect(rejectedTokenNote('backup', 't2', other)).toBe(
+      'triggers.backup token t2 was rejected by the Backup Service; set a new token to try again',
+    );
+    expect(rejectedTokenNote('merge', 't1', undefined)).toContain('set a new token');
   });
 });
