@@ -1,4 +1,4 @@
-import type { ClusterInfo, Repository, RepositoryPathState } from '../backup-api/index.ts';
+import type { ClusterInfo, Plan, Repository, RepositoryPathState } from '../backup-api/index.ts';
 
 /** The last `GET /cluster/self` of one BackupService. */
 export interface ClusterObservation {
@@ -44,7 +44,28 @@ export interface ClusterObservations {
    * whichever group holds it (active first, then imported, then archived).
    */
   findRepository(serviceKey: string, id: string, state?: RepositoryPathState): ObservedRepository | undefined;
+  /** Records a `GET /plan` of the service; returns the plan names that appeared, changed or vanished. */
+  recordPlans(serviceKey: string, plans: readonly Plan[], at: number): string[];
+  /**
+   * A plan by name from the service's last `GET /plan` and when that was read; undefined when the
+   * plans were never listed (the caller reads the plan itself).
+   */
+  findPlan(serviceKey: string, name: string): { plan: Plan | undefined; at: number } | undefined;
   forget(serviceKey: string): void;
+}
+
+/** Plan names whose definition differs between two listings (pure). */
+export function changedPlanNames(
+  previous: ReadonlyMap<string, Plan> | undefined,
+  next: ReadonlyMap<string, Plan>,
+): string[] {
+  const changed = new Set<string>();
+  for (const [name, plan] of next) {
+    const old = previous?.get(name);
+    if (!old || JSON.stringify(old) !== JSON.stringify(plan)) changed.add(name);
+  }
+  for (const name of previous?.keys() ?? []) if (!next.has(name)) changed.add(name);
+  return [...changed].sort();
 }
 
 /** Every repository of an observation keyed by id; an id present in several groups resolves to active, then imported, then archived. */
@@ -81,6 +102,7 @@ export function createClusterObservations(): ClusterObservations {
     string,
     { observation: ClusterObservation; byId: Map<string, ObservedRepository> }
   >();
+  const plans = new Map<string, { byName: Map<string, Plan>; at: number }>();
   return {
     get: (serviceKey) => latest.get(serviceKey)?.observation,
     record(serviceKey, info, at) {
@@ -95,6 +117,19 @@ export function createClusterObservations(): ClusterObservations {
       const repository = entry.observation.info[state]?.[id];
       return repository ? { state, repository } : undefined;
     },
-    forget: (serviceKey) => void latest.delete(serviceKey),
+    recordPlans(serviceKey, listed, at) {
+      const byName = new Map(listed.map((p) => [p.name, p] as const));
+      const changed = changedPlanNames(plans.get(serviceKey)?.byName, byName);
+      plans.set(serviceKey, { byName, at });
+      return changed;
+    },
+    findPlan(serviceKey, name) {
+      const entry = plans.get(serviceKey);
+      return entry ? { plan: entry.byName.get(name), at: entry.at } : undefined;
+    },
+    forget(serviceKey) {
+      latest.delete(serviceKey);
+      plans.delete(serviceKey);
+    },
   };
 }

@@ -8,15 +8,15 @@ import {
 } from '../../backup-api/index.ts';
 import { CONDITION_TYPES } from '../../crds/index.ts';
 import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
+import { observationMaxAgeMs } from '../cluster-observations.ts';
 import type { ManagedKind } from '../engine/managed-kind.ts';
 import type { Refusal } from '../engine/refusal-memory.ts';
 import type { ControllerDeps } from '../operator.ts';
 import { type BackupPlanResource, FINALIZER } from '../resources.ts';
-import { type EventInput, EventType, findCondition, hasFinalizer, isDeleting } from '../runtime/index.ts';
+import { type EventInput, EventType, findCondition } from '../runtime/index.ts';
 import { ConnectionError } from '../service-connections.ts';
 import { createPlanCleanup } from './cleanup.ts';
 import { comparePlan, describePlan, observeScope, type PlanDrift, toPlanBody, usesPrune } from './desired.ts';
-import { createPollGate } from './poll-gate.ts';
 import {
   classifyPlanError,
   isPlanInvalid,
@@ -99,33 +99,40 @@ export function decidePlan(obj: PlanObj, observed: PlanObserved, pollMs: number)
 /**
  * The BackupPlan as a managed kind: creates, replaces (drift or spec change) and deletes one plan on
  * the Backup Service, adopts an existing plan of the same name, and mirrors a plan read-only under
- * `managementPolicy: Observe`. Steady state: one `GET /plan/{name}` per plan per poll interval of its
- * BackupService, and none in between unless something it depends on changed (the poll gate).
+ * `managementPolicy: Observe`. Steady state: no request of its own; the plans come from the one
+ * `GET /plan` per BackupService per poll, which also re-enqueues a plan whose server plan changed
+ * (a plan reads it itself only while that listing is missing or stale).
  */
 export function createBackupPlanKind(
   deps: ControllerDeps,
 ): ManagedKind<PlanObj, PlanObserved, PlanAction, PlanDetail, Status> {
   const access = deps.kinds.plans;
-  const gate = createPollGate();
+  /** Plans this process wrote, by UID, until a listing newer than the write shows them. */
+  const written = new Map<string, { at: number; plan: PlanBody }>();
   const pollOf = (obj: PlanObj) => {
     const service = deps.kinds.services.store.get(serviceKeyOf(obj));
     return service
       ? servicePollIntervalMs(service, deps.timings.servicePollIntervalMs)
       : deps.timings.servicePollIntervalMs;
   };
-  // Anything here changing lets a reconcile through the poll gate before the next poll: the
-  // repositories using the plan come from the shared observations (a plan refused while in use
-  // proceeds as soon as the service's poll shows it free), at no request cost.
-  const fingerprint = (obj: PlanObj) =>
-    [
-      obj.metadata.generation ?? 0,
-      deps.kinds.services.store.get(serviceKeyOf(obj))?.metadata.resourceVersion ?? '-',
-      isDeleting(obj),
-      hasFinalizer(obj, FINALIZER),
-      usersIn(deps.observations.get(serviceKeyOf(obj))?.info, planNameOf(obj)).join(','),
-    ].join('|');
-  // By UID: a plan deleted and recreated under the same name is looked at at once.
-  const keyOf = (obj: PlanObj) => obj.metadata.uid ?? `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+  const uidOf = (obj: PlanObj) => obj.metadata.uid ?? `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+
+  /** The plan on the server: from the service's last `GET /plan` when it is fresh, else one GET. */
+  const serverPlan = async (obj: PlanObj, client: BackupClient, signal: AbortSignal) => {
+    const planName = planNameOf(obj);
+    const listed = deps.observations.findPlan(serviceKeyOf(obj), planName);
+    if (listed && deps.clock.now() - listed.at <= observationMaxAgeMs(pollOf(obj))) {
+      const mine = written.get(uidOf(obj));
+      // Our own write is newer than a listing made before it.
+      if (mine && mine.at >= listed.at) return mine.plan;
+      // Absent from a listing that may be a poll old: confirm before creating (one GET, rare).
+      if (listed.plan) return listed.plan;
+    }
+    return await client.getPlan(planName, { signal }).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+  };
 
   return {
     store: access.store as ManagedKind<PlanObj, PlanObserved, PlanAction, PlanDetail, Status>['store'],
@@ -133,13 +140,6 @@ export function createBackupPlanKind(
     finalizer: FINALIZER,
     // Only a plan we may delete needs a finalizer; Retain and Observe let the object go at once.
     wantsFinalizer: (obj) => obj.spec.managementPolicy === 'Manage' && obj.spec.deletionPolicy === 'Delete',
-    gate(obj, nowMs) {
-      // Taken before the reconcile: a change during it must let the next one through.
-      const seen = fingerprint(obj);
-      const wait = gate.remaining(keyOf(obj), seen, nowMs);
-      if (wait !== undefined) return { skip: Number.isFinite(wait) ? { requeueAfterMs: wait } : {} };
-      return { passed: (outcome) => gate.record(keyOf(obj), seen, nowMs, outcome.requeueAfterMs) };
-    },
     pollIntervalMs: pollOf,
     session(obj, ctx) {
       const planName = planNameOf(obj);
@@ -148,10 +148,7 @@ export function createBackupPlanKind(
       return {
         async observe() {
           client = planClient(deps, obj);
-          const plan = await client.getPlan(planName, { signal }).catch((err: unknown) => {
-            if (isNotFound(err)) return undefined;
-            throw err;
-          });
+          const plan = await serverPlan(obj, client, signal);
           if (plan && obj.spec.managementPolicy === 'Manage' && obj.status?.planName === undefined) {
             const diff = comparePlan(toPlanBody(obj.spec), plan).diff;
             void deps.events.record(obj, {
@@ -167,7 +164,9 @@ export function createBackupPlanKind(
         },
         decide: (observed) => decidePlan(obj, observed, pollOf(obj)),
         async act(action, observed) {
-          return { ...observed, plan: await writePlan(client as BackupClient, obj, action, signal) };
+          const plan = await writePlan(client as BackupClient, obj, action, signal);
+          written.set(uidOf(obj), { at: deps.clock.now(), plan });
+          return { ...observed, plan };
         },
         async settle(observed, detail) {
           // An Event when the drift appears or changes, not on every poll while it lasts.
@@ -192,10 +191,13 @@ export function createBackupPlanKind(
     actionName: (action) => action.kind,
     // A refusal stands while the server plan is the same and the plan's being in use did not
     // change; the users a refusal found fresh count over a poll that may predate them.
-    digest: (_obj, observed, refusedWith) =>
+    // What differs, not the plan as sent: the listing and a single read shape a plan differently.
+    digest: (obj, observed, refusedWith) =>
       observed
         ? {
-            plan: observed.plan ?? null,
+            plan: observed.plan
+              ? (comparePlan(toPlanBody(obj.spec), observed.plan).diff?.summary ?? '')
+              : null,
             inUse:
               (refusedWith instanceof PlanWriteRefusedError ? refusedWith.users : observed.users).length > 0,
           }
@@ -205,8 +207,8 @@ export function createBackupPlanKind(
     refusedEvent: planRefusedEvent,
     cleanup: createPlanCleanup(deps),
     forget() {
-      const live = new Set(access.store.list().map((p) => keyOf(p as PlanObj)));
-      gate.prune((key) => live.has(key));
+      const live = new Set(access.store.list().map((p) => uidOf(p as PlanObj)));
+      for (const uid of written.keys()) if (!live.has(uid)) written.delete(uid);
     },
   };
 }

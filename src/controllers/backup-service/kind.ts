@@ -1,5 +1,7 @@
+import type { Logger } from 'pino';
 import {
   BACKUP_API_ERROR_CODES,
+  type BackupClient,
   type ClusterInfo,
   isBackupApiError,
   serverMessage,
@@ -102,6 +104,35 @@ export function createBackupServiceKind(
       .list(service.metadata.namespace ?? '')
       .filter((r) => r.spec.serviceRef.name === service.metadata.name)
       .map((r) => r.spec.repositoryId ?? r.metadata.name);
+  /**
+   * One `GET /plan` per poll for all BackupPlans of the service (none when it has none): the plans
+   * read it from the shared observations, and those whose server plan changed are looked at.
+   */
+  const listPlans = async (
+    service: Service,
+    client: BackupClient,
+    key: string,
+    signal: AbortSignal,
+    log: Logger,
+  ) => {
+    const ns = service.metadata.namespace ?? '';
+    const mine = deps.kinds.plans.store
+      .list(ns)
+      .filter((p) => p.spec.serviceRef.name === service.metadata.name);
+    if (mine.length === 0) return;
+    let changed: string[];
+    const startedAt = deps.clock.now();
+    try {
+      changed = deps.observations.recordPlans(key, await client.listPlans({ signal }), startedAt);
+    } catch (err) {
+      // The plans read their own plan while the list is missing or old; the poll itself stands.
+      log.warn({ err }, 'could not list plans');
+      return;
+    }
+    const names = new Set(changed);
+    for (const p of mine)
+      if (names.has(p.spec.planName ?? p.metadata.name)) deps.kinds.plans.enqueue(`${ns}/${p.metadata.name}`);
+  };
   /** Every repository of the service, polled or declared (one created since the last poll too). */
   const announceAll = (key: string, info: ClusterInfo | undefined, service: Service) => {
     const polled = info ? [...repositoriesById(info).keys()] : [];
@@ -136,6 +167,9 @@ export function createBackupServiceKind(
       return {
         async observe() {
           const { client } = connection();
+          // Timed at the request, not the answer: a write of ours that lands while the poll is in
+          // flight is newer than what the poll says (the writer's own read wins until the next one).
+          const startedAt = deps.clock.now();
           let info: ClusterInfo;
           try {
             info = await client.getClusterInfo({ signal });
@@ -149,13 +183,14 @@ export function createBackupServiceKind(
             throw err;
           }
           const first = deps.observations.get(key) === undefined;
-          const changed = deps.observations.record(key, info, deps.clock.now());
+          const changed = deps.observations.record(key, info, startedAt);
           if (staleAnnounced.delete(key)) announceAll(key, info, obj);
           else if (first) {
             // Repositories waiting for this process's first poll (absent on the server ones too)
             // are looked at now, once, instead of each asking again every second.
             deps.repositoriesChanged(key, [...new Set([...changed, ...declaredIds(obj)])]);
           } else deps.repositoriesChanged(key, changed);
+          await listPlans(obj, client, key, signal, ctx.log);
           const seen = configSeen.get(uid);
           let config = seen?.config;
           if (!seen || seen.generation !== generation || deps.clock.now() - seen.at > CONFIG_RECHECK_MS) {

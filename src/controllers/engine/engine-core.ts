@@ -9,6 +9,10 @@ export interface EngineCore<T extends ManagedObject, O, A, D, S extends object> 
   deps: EngineDeps;
   /** Records an Event, if there is one (fire and forget). */
   record(obj: T, event: EventInput | undefined): void;
+  /** Counts one more failed cleanup attempt of `obj` (by UID); returns the count. */
+  cleanupAttempt(obj: T): number;
+  /** Forgets the cleanup attempts of `obj`. */
+  cleanupDone(obj: T): void;
   /**
    * Writes `status` plus the refusal memory (only when changed); records transition Events.
    * `undefined` writes nothing.
@@ -24,10 +28,20 @@ export function createEngineCore<T extends ManagedObject, O, A, D, S extends obj
   const record = (obj: T, event: EventInput | undefined) => {
     if (event) void deps.events.record(obj, event);
   };
+  const attempts = new Map<string, number>();
+  const uidOf = (obj: T) => obj.metadata.uid ?? `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
   return {
     kind,
     deps,
     record,
+    cleanupAttempt(obj) {
+      const n = (attempts.get(uidOf(obj)) ?? 0) + 1;
+      attempts.set(uidOf(obj), n);
+      return n;
+    },
+    cleanupDone(obj) {
+      attempts.delete(uidOf(obj));
+    },
     async write(obj, status, refusal) {
       if (status === undefined) return;
       const next: S & ManagedStatus = { ...status, refusal };

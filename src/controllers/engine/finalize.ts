@@ -3,9 +3,15 @@ import { deletionDeadlinePassed } from './deletion-deadline.ts';
 import type { EngineCore } from './engine-core.ts';
 import type { ManagedObject } from './managed-kind.ts';
 
-/** Shortest and longest pause between two cleanup attempts while deletion waits. */
-const CLEANUP_RETRY_MIN_MS = 500;
+/** First and longest pause between two cleanup attempts while deletion waits (doubling). */
+const CLEANUP_RETRY_BASE_MS = 500;
 const CLEANUP_RETRY_MAX_MS = 30_000;
+
+/** The pause before cleanup attempt `attempt + 1` (pure): doubling, never past the deadline. */
+export function cleanupRetryMs(attempt: number, untilDeadlineMs: number): number {
+  const backoff = Math.min(CLEANUP_RETRY_MAX_MS, CLEANUP_RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.max(CLEANUP_RETRY_BASE_MS, Math.min(backoff, untilDeadlineMs + 100));
+}
 
 /**
  * Deletion of an object that carries the finalizer: the kind's cleanup, then the finalizer goes.
@@ -34,15 +40,14 @@ export async function finalizeManaged<T extends ManagedObject, O, A, D, S extend
         );
         await core.write(obj, status, obj.status?.refusal);
         const since = Date.parse(obj.metadata.deletionTimestamp as unknown as string);
-        const remaining = since + deps.finalizerTimeoutMs - nowMs;
-        return {
-          requeueAfterMs: Math.max(CLEANUP_RETRY_MIN_MS, Math.min(CLEANUP_RETRY_MAX_MS, remaining + 100)),
-        };
+        const attempt = core.cleanupAttempt(obj);
+        return { requeueAfterMs: cleanupRetryMs(attempt, since + deps.finalizerTimeoutMs - nowMs) };
       }
       core.record(obj, cleanup.abandoned(obj, err, deps.finalizerTimeoutMs));
     }
   }
   await removeFinalizer(kind.client, obj, kind.finalizer);
+  core.cleanupDone(obj);
   kind.forget?.(`${obj.metadata.namespace ?? ''}/${obj.metadata.name}`);
   return undefined;
 }

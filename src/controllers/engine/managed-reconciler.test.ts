@@ -508,9 +508,14 @@ describe('managed reconciler: finalizer and deletion deadline', () => {
     t.update((o) => {
       o.metadata.deletionTimestamp = new Date('2026-12-01T10:00:00Z');
     });
-    t.advance(59_000);
-    const out = await t.make()(t.req, t.ctx);
-    expect(out?.requeueAfterMs).toBe(1_100);
+    const reconcile = t.make();
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) delays.push((await reconcile(t.req, t.ctx))?.requeueAfterMs ?? -1);
+    // Doubling from 0.5 s, not a retry per status write.
+    expect(delays).toEqual([500, 1_000, 2_000, 4_000, 8_000, 16_000]);
+    t.advance(58_000);
+    // Never past the deadline (2 s away): capped at it.
+    expect((await reconcile(t.req, t.ctx))?.requeueAfterMs).toBe(2_100);
   });
 });
 
