@@ -6,7 +6,12 @@ import {
   type TestObject,
 } from '../../../test/support/scripted-apiserver.ts';
 import { isConflict, kubeStatus } from './errors.ts';
-import { createApiFactory, createCustomResourceClient, createWatch } from './kube-client.ts';
+import {
+  createApiFactory,
+  createCustomResourceClient,
+  createWatch,
+  withSharedDispatcher,
+} from './kube-client.ts';
 
 let server: TestApiServer;
 beforeEach(async () => {
@@ -94,5 +99,45 @@ describe('createWatch', () => {
     expect(
       (createWatch(server.kc, 123_000) as unknown as { requestTimeoutMs: number }).requestTimeoutMs,
     ).toBe(123_000);
+  });
+});
+
+describe('withSharedDispatcher', () => {
+  it('hands every request the first dispatcher, with the headers applied each time', async () => {
+    let built = 0;
+    const kc = {
+      getName: () => 'kubeconfig authentication',
+      async applySecurityAuthentication(ctx: {
+        setHeaderParam(k: string, v: string): void;
+        setDispatcher(d: unknown): void;
+      }) {
+        built++;
+        ctx.setHeaderParam('Authorization', `Bearer token-${built}`);
+        ctx.setDispatcher({ agent: built });
+      },
+    };
+    const auth = withSharedDispatcher(kc as never);
+    const contexts = [1, 2, 3].map(() => {
+      const headers: Record<string, string> = {};
+      let dispatcher: unknown;
+      return {
+        headers,
+        setHeaderParam: (k: string, v: string) => {
+          headers[k] = v;
+        },
+        setDispatcher: (d: unknown) => {
+          dispatcher = d;
+        },
+        getDispatcher: () => dispatcher,
+      };
+    });
+    for (const ctx of contexts) await auth.applySecurityAuthentication(ctx as never);
+    expect(contexts.map((c) => c.getDispatcher())).toEqual([{ agent: 1 }, { agent: 1 }, { agent: 1 }]);
+    expect(contexts.map((c) => c.headers.Authorization)).toEqual([
+      'Bearer token-1',
+      'Bearer token-2',
+      'Bearer token-3',
+    ]);
+    expect(auth.getName()).toBe('kubeconfig authentication');
   });
 });

@@ -6,6 +6,8 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
   PatchStrategy,
+  type RequestContext,
+  type SecurityAuthentication,
   ServerConfiguration,
   setHeaderMiddleware,
   setHeaderOptions,
@@ -39,7 +41,7 @@ export function createApiFactory(kc: KubeConfig, opts: ApiFactoryOptions = {}): 
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
   const config = createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),
-    authMethods: { default: kc },
+    authMethods: { default: withSharedDispatcher(kc) },
     middleware: [setHeaderMiddleware('User-Agent', opts.userAgent ?? 'cbbs-operator')],
     promiseMiddleware: [
       {
@@ -52,6 +54,30 @@ export function createApiFactory(kc: KubeConfig, opts: ApiFactoryOptions = {}): 
     ],
   });
   return { makeApiClient: (apiClientType) => new apiClientType(config) };
+}
+
+/**
+ * The kubeconfig's authentication, with one HTTP dispatcher for every request.
+ *
+ * Why: client-node 2.0.1 builds a new undici Agent in every `applySecurityAuthentication`, so each
+ * Kubernetes call opened its own TLS connection (the handshake was the largest item of a cold
+ * sync's CPU profile). Headers (tokens, which may rotate) are still applied per request; the TLS
+ * material of a kubeconfig does not change while the process runs, so the first dispatcher serves.
+ */
+export function withSharedDispatcher(
+  kc: Pick<KubeConfig, 'applySecurityAuthentication' | 'getName'>,
+): SecurityAuthentication {
+  let shared: ReturnType<RequestContext['getDispatcher']>;
+  return {
+    getName: () => kc.getName(),
+    async applySecurityAuthentication(context: RequestContext) {
+      await kc.applySecurityAuthentication(context);
+      const fresh = context.getDispatcher();
+      if (fresh === undefined) return;
+      if (shared === undefined) shared = fresh;
+      else context.setDispatcher(shared);
+    },
+  };
 }
 
 /**
