@@ -11,6 +11,10 @@ export interface EngineCore<T extends ManagedObject, O, A, D, S extends object> 
   record(obj: T, event: EventInput | undefined): void;
   /** Counts one more failed cleanup attempt of `obj` (by UID); returns the count. */
   cleanupAttempt(obj: T): number;
+  /** Holds the next cleanup attempt of `obj` until `atMs`, whatever re-enqueues it meanwhile. */
+  cleanupNotBefore(obj: T, atMs: number): void;
+  /** Milliseconds until the next cleanup attempt of `obj` may go (0 when it may go now). */
+  cleanupWaitMs(obj: T, nowMs: number): number;
   /** Forgets the cleanup attempts of `obj`. */
   cleanupDone(obj: T): void;
   /**
@@ -29,6 +33,7 @@ export function createEngineCore<T extends ManagedObject, O, A, D, S extends obj
     if (event) void deps.events.record(obj, event);
   };
   const attempts = new Map<string, number>();
+  const notBefore = new Map<string, number>();
   const uidOf = (obj: T) => obj.metadata.uid ?? `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
   return {
     kind,
@@ -39,8 +44,15 @@ export function createEngineCore<T extends ManagedObject, O, A, D, S extends obj
       attempts.set(uidOf(obj), n);
       return n;
     },
+    cleanupNotBefore(obj, atMs) {
+      notBefore.set(uidOf(obj), atMs);
+    },
+    cleanupWaitMs(obj, nowMs) {
+      return Math.max(0, (notBefore.get(uidOf(obj)) ?? 0) - nowMs);
+    },
     cleanupDone(obj) {
       attempts.delete(uidOf(obj));
+      notBefore.delete(uidOf(obj));
     },
     async write(obj, status, refusal) {
       if (status === undefined) return;

@@ -26,6 +26,9 @@ export async function finalizeManaged<T extends ManagedObject, O, A, D, S extend
 ): Promise<ReconcileOutcome | undefined> {
   const { kind, deps } = core;
   const cleanup = kind.cleanup;
+  // A status write or a poll re-enqueues the object: the backoff still holds.
+  const wait = core.cleanupWaitMs(obj, deps.clock.now());
+  if (cleanup && wait > 0) return { requeueAfterMs: wait };
   if (cleanup) {
     try {
       core.record(obj, await cleanup.run(obj, ctx));
@@ -40,8 +43,9 @@ export async function finalizeManaged<T extends ManagedObject, O, A, D, S extend
         );
         await core.write(obj, status, obj.status?.refusal);
         const since = Date.parse(obj.metadata.deletionTimestamp as unknown as string);
-        const attempt = core.cleanupAttempt(obj);
-        return { requeueAfterMs: cleanupRetryMs(attempt, since + deps.finalizerTimeoutMs - nowMs) };
+        const delay = cleanupRetryMs(core.cleanupAttempt(obj), since + deps.finalizerTimeoutMs - nowMs);
+        core.cleanupNotBefore(obj, nowMs + delay);
+        return { requeueAfterMs: delay };
       }
       core.record(obj, cleanup.abandoned(obj, err, deps.finalizerTimeoutMs));
     }

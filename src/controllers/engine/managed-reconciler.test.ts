@@ -510,12 +510,20 @@ describe('managed reconciler: finalizer and deletion deadline', () => {
     });
     const reconcile = t.make();
     const delays: number[] = [];
-    for (let i = 0; i < 6; i++) delays.push((await reconcile(t.req, t.ctx))?.requeueAfterMs ?? -1);
+    for (let i = 0; i < 6; i++) {
+      const delay = (await reconcile(t.req, t.ctx))?.requeueAfterMs ?? -1;
+      delays.push(delay);
+      // Re-enqueued early (its own status write, a poll): held, no cleanup attempt.
+      const attempts = t.calls.cleanup;
+      expect((await reconcile(t.req, t.ctx))?.requeueAfterMs).toBe(delay);
+      expect(t.calls.cleanup).toBe(attempts);
+      t.advance(delay);
+    }
     // Doubling from 0.5 s, not a retry per status write.
     expect(delays).toEqual([500, 1_000, 2_000, 4_000, 8_000, 16_000]);
-    t.advance(58_000);
-    // Never past the deadline (2 s away): capped at it.
-    expect((await reconcile(t.req, t.ctx))?.requeueAfterMs).toBe(2_100);
+    // 31.5 s have passed; at 57.9 s the doubling (32 s) is capped at the deadline.
+    t.advance(26_400);
+    expect((await reconcile(t.req, t.ctx))?.requeueAfterMs).toBe(2_200);
   });
 });
 
