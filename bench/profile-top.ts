@@ -69,10 +69,23 @@ if (file.endsWith('.cpuprofile')) {
     add(byFunction, where(n.callFrame), ms);
     add(byPackage, packageOf(n.callFrame), ms);
   }
+  // Inclusive time: each sample counts once for every distinct function on its stack.
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const inclusive = new Map<string, number>();
+  const visit = (n: CpuNode, onStack: ReadonlySet<string>): number => {
+    const key = where(n.callFrame);
+    const below = (n.children ?? []).reduce((a, c) => a + visit(byId.get(c)!, new Set([...onStack, key])), 0);
+    const ms = (n.hitCount ?? 0) * intervalMs + below;
+    if (!onStack.has(key)) add(inclusive, key, ms);
+    return ms;
+  };
+  visit(nodes[0]!, new Set());
   const total = [...byFunction.values()].reduce((a, b) => a + b, 0);
   process.stdout.write(`${file}: ${(total / 1000).toFixed(1)} s sampled\n`);
   table('self time by function', byFunction, 'ms', 1, total);
   table('self time by package / module', byPackage, 'ms', 1, total);
+  const ours = new Map([...inclusive].filter(([k]) => /\b(dist|src)\//.test(k)));
+  table('inclusive time of our own functions', ours, 'ms', 1, total);
 } else {
   const walk = (n: HeapNode): void => {
     add(byFunction, where(n.callFrame), n.selfSize);

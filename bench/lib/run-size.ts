@@ -29,7 +29,9 @@ import {
   lastSeq,
   peakPerSecond,
   requestsSince,
+  scrape,
   snapshot,
+  sumOf,
 } from './observe.ts';
 import {
   type EmulatorProcess,
@@ -296,9 +298,19 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
       );
       restartExit.catch(() => {});
       const deadline = tR + st.coldSyncTimeoutMs;
+      // Confirmed: each kind's controller reconciled at least as often as it has objects, and its
+      // queue is empty with no worker busy (the initial list enqueued every object once).
       for (;;) {
-        const snap = await snapshot(operator.pid!, metricsPort).catch(() => undefined);
-        if (snap && READY_KINDS.every((k) => (snap.reconciles[CONTROLLER_OF[k]] ?? 0) >= expected[k])) break;
+        const samples = await scrape(metricsPort).catch(() => undefined);
+        const confirmed = (k: (typeof READY_KINDS)[number]): boolean => {
+          const c = CONTROLLER_OF[k];
+          return (
+            sumOf(samples!, 'controller_runtime_reconcile_total', { controller: c }) >= expected[k] &&
+            sumOf(samples!, 'workqueue_depth', { name: c }) === 0 &&
+            sumOf(samples!, 'controller_runtime_active_workers', { controller: c }) === 0
+          );
+        };
+        if (samples && READY_KINDS.every(confirmed)) break;
         if (performance.now() > deadline) throw new Error('restart: not every object reconciled in time');
         await Promise.race([sleep(250), restartExit]);
       }
