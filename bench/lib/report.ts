@@ -50,6 +50,8 @@ export interface SizeResult {
   afterIdle: ProcessSnapshot;
   cpuSecondsPer1000Reconciles: { coldSync: number; total: number };
   changeLatencyMs?: Percentiles;
+  /** The bench's own watches: resumed after errors, relisted after 410 (write counts may miss some). */
+  watch?: { restarts: number; relists: number };
   restart?: {
     seconds: number;
     backupServiceRequests: number;

@@ -348,6 +348,7 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
       }
       result.changeLatencyMs = percentiles(latencies);
     }
+    result.watch = tracker.watchRestarts();
     return result;
   } finally {
     tracker?.stop();

@@ -29,6 +29,8 @@ export interface Tracker {
   total(kind: string): number;
   get(kind: string, name: string): KubeObject | undefined;
   writes(): readonly WriteRecord[];
+  /** Watches resumed after an error, and lists repeated after a 410 (writes may be missed then). */
+  watchRestarts(): { restarts: number; relists: number };
   /** Resolves (with the time it became true) once `predicate` holds; checked after every event. */
   until(predicate: () => boolean, timeoutMs: number, what: string): Promise<number>;
   stop(): void;
@@ -46,6 +48,8 @@ export async function startTracker(
   const waiters = new Set<() => void>();
   const abort = new AbortController();
   let failure: Error | undefined;
+  let restarts = 0;
+  let relists = 0;
 
   const apply = (kind: string, o: KubeObject, deleted: boolean): void => {
     const byName = objects.get(kind)!;
@@ -65,27 +69,44 @@ export async function startTracker(
     ready.set(kind, new Set());
     const { items, resourceVersion } = await kube.list(ref, namespace);
     for (const o of items) apply(kind, o, false);
+    // A watch that ends or fails (the API server answers 429 while its watch cache initialises,
+    // 410 when the resourceVersion is too old) is resumed; after a 410 the kind is listed again.
     const loop = async (from: string): Promise<void> => {
       let rv = from;
       while (!abort.signal.aborted) {
-        await kube.watch(
-          ref,
-          namespace,
-          rv,
-          (e) => {
-            if (e.type === 'ERROR') {
-              failure = new Error(`watch ${kind} failed: ${JSON.stringify(e.object)}`);
-              return;
-            }
-            if (e.object.metadata.resourceVersion) rv = e.object.metadata.resourceVersion;
-            if (e.type === 'BOOKMARK') return;
-            writes.push({ at: performance.now(), kind, type: e.type, name: e.object.metadata.name });
-            apply(kind, e.object, e.type === 'DELETED');
-            for (const w of waiters) w();
-          },
-          abort.signal,
-        );
-        if (failure) break;
+        let gone = false;
+        try {
+          await kube.watch(
+            ref,
+            namespace,
+            rv,
+            (e) => {
+              if (e.type === 'ERROR') {
+                gone = (e.object as unknown as { code?: number }).code === 410;
+                return;
+              }
+              if (e.object.metadata.resourceVersion) rv = e.object.metadata.resourceVersion;
+              if (e.type === 'BOOKMARK') return;
+              writes.push({ at: performance.now(), kind, type: e.type, name: e.object.metadata.name });
+              apply(kind, e.object, e.type === 'DELETED');
+              for (const w of waiters) w();
+            },
+            abort.signal,
+          );
+        } catch (err) {
+          if (abort.signal.aborted) return;
+          gone = /: 410 /.test(String(err));
+          restarts++;
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+        if (gone && !abort.signal.aborted) {
+          const again = await kube.list(ref, namespace);
+          objects.get(kind)!.clear();
+          ready.get(kind)!.clear();
+          for (const o of again.items) apply(kind, o, false);
+          rv = again.resourceVersion;
+          relists++;
+        }
       }
     };
     loop(resourceVersion).catch((err: unknown) => {
@@ -99,6 +120,7 @@ export async function startTracker(
     total: (kind) => objects.get(kind)?.size ?? 0,
     get: (kind, name) => objects.get(kind)?.get(name),
     writes: () => writes,
+    watchRestarts: () => ({ restarts, relists }),
     until(predicate, timeoutMs, what) {
       return new Promise<number>((resolve, reject) => {
         const check = (): void => {
