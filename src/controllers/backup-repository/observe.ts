@@ -8,8 +8,9 @@ import { ObservationStaleError, WaitingForPollError } from './refusals.ts';
 /**
  * Observes the repository without a request of its own in the steady state: our own read after a
  * write while it is newer than the BackupService's last poll, else that poll's entry. A running task
- * we started is followed with one read; an absent repository is confirmed with one read (the poll
- * may be a poll old). No poll yet, or a poll too old to mirror, ends the observation.
+ * we started is followed with one read; an absent repository is confirmed with one read when the
+ * poll predates the object (a server repository it should adopt may be newer than the poll). No
+ * poll yet, or a poll too old to mirror, ends the observation.
  */
 export async function observeRepository(r: RepositoryReconcile): Promise<ObservedRepository | undefined> {
   const { deps, obj, id, memo, serviceKey } = r;
@@ -43,8 +44,23 @@ export async function observeRepository(r: RepositoryReconcile): Promise<Observe
   if (memo.following.size > 0 && observed?.state === 'active') {
     observed = r.remember(await readRepository(client, 'active', id, signal));
   }
-  if (!observed && spec.managementPolicy !== 'Observe') {
+  if (
+    !observed &&
+    spec.managementPolicy !== 'Observe' &&
+    !pollSawCreation(observation.at, obj.metadata.creationTimestamp)
+  ) {
     observed = r.remember(await readRepository(client, spec.import ? 'imported' : 'active', id, signal));
   }
   return observed;
+}
+
+/**
+ * Whether a poll taken at `pollAtMs` is newer than the object's creation (pure; creation times have
+ * whole-second precision): an absence it shows then holds for what the object wants to adopt, and a
+ * server repository created after it is found by the duplicate answer of the create.
+ */
+export function pollSawCreation(pollAtMs: number, creationTimestamp: unknown): boolean {
+  const created =
+    creationTimestamp instanceof Date ? creationTimestamp.getTime() : Date.parse(String(creationTimestamp));
+  return !Number.isNaN(created) && pollAtMs > created + 1_000;
 }

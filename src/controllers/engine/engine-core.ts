@@ -9,6 +9,13 @@ export interface EngineCore<T extends ManagedObject, O, A, D, S extends object> 
   deps: EngineDeps;
   /** Records an Event, if there is one (fire and forget). */
   record(obj: T, event: EventInput | undefined): void;
+  /**
+   * The refusal memory of `obj` as this process last wrote it (undefined: none written yet), newer
+   * than a cached object whose watch event has not arrived yet.
+   */
+  lastRefusal(obj: T): { record: RefusalRecord | undefined } | undefined;
+  /** Drops what the engine remembers of an object that is gone. */
+  forget(key: string): void;
   /** Counts one more failed cleanup attempt of `obj` (by UID); returns the count. */
   cleanupAttempt(obj: T): number;
   /** Holds the next cleanup attempt of `obj` until `atMs`, whatever re-enqueues it meanwhile. */
@@ -33,12 +40,22 @@ export function createEngineCore<T extends ManagedObject, O, A, D, S extends obj
     if (event) void deps.events.record(obj, event);
   };
   const attempts = new Map<string, number>();
+  /** By object key, for the UID it was written for (a recreated object starts afresh). */
+  const written = new Map<string, { uid: string; record: RefusalRecord | undefined }>();
+  const keyOf = (obj: T) => `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
   const notBefore = new Map<string, number>();
   const uidOf = (obj: T) => obj.metadata.uid ?? `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
   return {
     kind,
     deps,
     record,
+    lastRefusal(obj) {
+      const entry = written.get(keyOf(obj));
+      return entry && entry.uid === uidOf(obj) ? { record: entry.record } : undefined;
+    },
+    forget(key) {
+      written.delete(key);
+    },
     cleanupAttempt(obj) {
       const n = (attempts.get(uidOf(obj)) ?? 0) + 1;
       attempts.set(uidOf(obj), n);
@@ -53,12 +70,14 @@ export function createEngineCore<T extends ManagedObject, O, A, D, S extends obj
     cleanupDone(obj) {
       attempts.delete(uidOf(obj));
       notBefore.delete(uidOf(obj));
+      written.delete(keyOf(obj));
     },
     async write(obj, status, refusal) {
       if (status === undefined) return;
       const next: S & ManagedStatus = { ...status, refusal };
       if (!refusal) delete next.refusal;
       await writeStatus(kind.client, obj, next);
+      written.set(keyOf(obj), { uid: uidOf(obj), record: refusal });
       for (const event of transitionEvents(obj.status?.conditions, next.conditions, kind)) record(obj, event);
     },
   };

@@ -468,13 +468,13 @@ describe('managed reconciler: finalizer and deletion deadline', () => {
     t = setup();
   });
 
-  it('adds the finalizer first and observes nothing in that reconcile', async () => {
+  it('adds the finalizer before any write to the external API, then goes on in the same reconcile', async () => {
     t.update((o) => {
       o.metadata.finalizers = [];
     });
-    expect(await t.make()(t.req, t.ctx)).toEqual({});
+    expect(await t.make()(t.req, t.ctx)).toEqual({ requeueAfterMs: 60_000 });
     expect(t.get().metadata.finalizers).toEqual([FINALIZER]);
-    expect(t.calls.observe).toBe(0);
+    expect(t.calls).toMatchObject({ observe: 1, act: 1 });
   });
 
   it('cleans up, records the kind’s Event and removes the finalizer', async () => {
@@ -547,3 +547,18 @@ function createEndlessActor(t: ReturnType<typeof setup>) {
   }));
   return t.make();
 }
+
+describe('managed reconciler: a cache that lags behind its own writes', () => {
+  it('does not send a refused write again when the next reconcile reads the object from before the refusal', async () => {
+    const t = setup();
+    t.server.failWith = new ApiRefusal(400, 'bad value');
+    const reconcile = t.make();
+    const before = structuredClone(t.get());
+    await reconcile(t.req, t.ctx).catch(() => {});
+    expect(t.calls.act).toBe(1);
+    // The watch event of the status write has not arrived: the cache still holds the old object.
+    t.objects.set('ns/a', before);
+    await reconcile(t.req, t.ctx).catch(() => {});
+    expect(t.calls.act).toBe(1);
+  });
+});

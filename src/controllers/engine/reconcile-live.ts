@@ -41,7 +41,9 @@ export async function reconcileLive<T extends ManagedObject, O, A, D, S extends 
 ): Promise<ReconcileOutcome | undefined> {
   const { kind } = core;
   const generation = obj.metadata.generation ?? 0;
-  const stored = obj.status?.refusal;
+  // What this process wrote last wins over a cache that may not show it yet (a reconcile right
+  // after a refusal would otherwise send the refused write again); after a restart, status holds it.
+  const stored = core.lastRefusal(obj)?.record ?? (core.lastRefusal(obj) ? undefined : obj.status?.refusal);
   const run: Run<T, O, A, D, S> = {
     obj,
     session: kind.session(obj, ctx),
