@@ -254,11 +254,10 @@ export function createOperator(opts: OperatorOptions): Operator {
     ...(opts.resyncPeriodMs !== undefined ? { resyncPeriodMs: opts.resyncPeriodMs } : {}),
   };
   const { queues, reflectors, kinds } = createKindCaches(customObjects, reflectorOptions, clock, metrics);
-  const { watch: _fullWatch, ...secretsOptions } = reflectorOptions;
   const secrets = createReferencedSecrets({
-    ...secretsOptions,
+    ...reflectorOptions,
+    watch: createWatch(opts.kc, { accept: METADATA_WATCH_ACCEPT }),
     core,
-    metadataWatch: createWatch(opts.kc, { accept: METADATA_WATCH_ACCEPT }),
     kinds: reflectors,
     onUnreadable: (key) => enqueueSecretDependents(reflectors, queues, key),
   });

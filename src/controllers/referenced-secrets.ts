@@ -33,10 +33,10 @@ const READ_RETRY = { baseMs: 1_000, maxMs: 30_000 } as const;
 
 /** Options for {@link createReferencedSecrets}. */
 export interface ReferencedSecretsOptions
-  extends Omit<ReflectorOptions<KubernetesObject>, 'kind' | 'list' | 'watchPath' | 'watch'> {
+  extends Omit<ReflectorOptions<KubernetesObject>, 'kind' | 'list' | 'watchPath'> {
   core: CoreV1Api;
-  /** A watch that asks for metadata only (`createWatch(kc, { accept: METADATA_WATCH_ACCEPT })`). */
-  metadataWatch: WatchClient;
+  /** Must ask for metadata only: `createWatch(kc, { accept: METADATA_WATCH_ACCEPT })`. */
+  watch: WatchClient;
   /** The kinds' caches: what their objects reference is what this cache holds. */
   kinds: KindReflectors;
   /**
@@ -121,7 +121,7 @@ export function createReferencedSecrets(opts: ReferencedSecretsOptions): Referen
     kind: 'Secret',
     list: (ns) => listSecretMetadata(core, ns),
     watchPath: (ns) => (ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets'),
-    watch: slimWatch(opts.metadataWatch),
+    watch: slimWatch(opts.watch),
     // The kinds' own resyncs re-reconcile everything; a Secret resync would add nothing.
     resyncPeriodMs: 0,
   });
