@@ -1,30 +1,9 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
-import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors, type KindTypes } from './kinds.ts';
+import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors } from './kinds.ts';
 import { isTerminal } from './one-shot/status.ts';
-import {
-  planReferences,
-  type References,
-  repositoryReferences,
-  restoreReferences,
-  runReferences,
-  serviceReferences,
-} from './references.ts';
-import type {
-  BackupPlanResource,
-  BackupRepositoryResource,
-  BackupRestoreResource,
-  BackupRunResource,
-  BackupServiceResource,
-} from './resources.ts';
+import { REFERENCES, type References } from './references.ts';
+import type { BackupRestoreResource, BackupRunResource } from './resources.ts';
 import { type ReadonlyDeep, type Reflector, splitKey } from './runtime/index.ts';
-
-const REFERENCES: { [K in KindName]: (obj: ReadonlyDeep<KindTypes[K]>) => References } = {
-  services: (o) => serviceReferences(o as BackupServiceResource),
-  plans: (o) => planReferences(o as BackupPlanResource),
-  repositories: (o) => repositoryReferences(o as BackupRepositoryResource),
-  runs: (o) => runReferences(o as BackupRunResource),
-  restores: (o) => restoreReferences(o as BackupRestoreResource),
-};
 
 interface StatusFacts {
   metadata?: { generation?: number | undefined; deletionTimestamp?: unknown } | undefined;
@@ -68,6 +47,18 @@ function enqueueDependents(
   }
 }
 
+/** Enqueues every object that reads Secret `key`, and every dependent of a service that reads it. */
+export function enqueueSecretDependents(reflectors: KindReflectors, queues: KindQueues, key: string): void {
+  enqueueDependents(reflectors, queues, 'secrets', key);
+  // A service's Secrets are the credentials of every object that talks through it: their
+  // refusals (a 403 on a write) are retried with the rotated Secret, not minutes later.
+  const { namespace, name } = splitKey(key);
+  for (const service of reflectors.services.store.list(namespace)) {
+    if (REFERENCES.services(service).secrets.includes(name))
+      enqueueDependents(reflectors, queues, 'services', `${namespace}/${service.metadata.name}`);
+  }
+}
+
 /**
  * Wires the cross-kind handlers: a change to a Secret, service, plan or repository re-reconciles
  * every object that references it (a service's Secret: the service's dependents too), and a run
@@ -81,14 +72,7 @@ export function wireDependents(
   // Secrets: any content change matters (rotation), so no generation filter.
   secrets.addHandler((type, key, obj, old) => {
     if (type === 'update' && old && JSON.stringify(old.data) === JSON.stringify(obj.data)) return;
-    enqueueDependents(reflectors, queues, 'secrets', key);
-    // A service's Secrets are the credentials of every object that talks through it: their
-    // refusals (a 403 on a write) are retried with the rotated Secret, not minutes later.
-    const { namespace, name } = splitKey(key);
-    for (const service of reflectors.services.store.list(namespace)) {
-      if (REFERENCES.services(service).secrets.includes(name))
-        enqueueDependents(reflectors, queues, 'services', `${namespace}/${service.metadata.name}`);
-    }
+    enqueueSecretDependents(reflectors, queues, key);
   });
   for (const kind of ['services', 'plans', 'repositories'] as const) {
     const field = REF_FIELD[kind]!;

@@ -3,7 +3,6 @@ import {
   CustomObjectsApi,
   EventsV1Api,
   type KubeConfig,
-  type KubernetesListObject,
   type KubernetesObject,
   type V1Secret,
 } from '@kubernetes/client-node';
@@ -11,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { KindMeta } from '../crds/index.ts';
 import { type ClusterObservations, createClusterObservations } from './cluster-observations.ts';
-import { createRepositoriesChanged, wireDependents } from './dependents.ts';
+import { createRepositoriesChanged, enqueueSecretDependents, wireDependents } from './dependents.ts';
 import { registerBackupServiceRequestMetrics, registerDomainMetrics } from './domain-metrics.ts';
 import {
   KIND_META,
@@ -22,6 +21,11 @@ import {
   type KindTypes,
 } from './kinds.ts';
 import { createLifecycle } from './lifecycle.ts';
+import {
+  createReferencedSecrets,
+  enqueueOnceSecretsRead,
+  type ReferencedSecrets,
+} from './referenced-secrets.ts';
 import {
   type Clock,
   type Controller,
@@ -38,9 +42,11 @@ import {
   type EventRecorder,
   EXTERNAL_API_BACKOFF,
   enqueueKeys,
+  METADATA_WATCH_ACCEPT,
   type ReadonlyStore,
   type Reconciler,
   type Reflector,
+  type ReflectorHandler,
   type ReflectorOptions,
   type RuntimeMetrics,
   systemClock,
@@ -152,7 +158,7 @@ interface KindCaches {
   kinds: ControllerDeps['kinds'];
 }
 
-/** Builds one client, work queue and reflector (enqueueing its own keys) per kind. */
+/** Builds one client, work queue and reflector per kind (see {@link enqueueOwnKeys}). */
 function createKindCaches(
   customObjects: CustomObjectsApi,
   reflectorOptions: SharedReflectorOptions,
@@ -177,7 +183,6 @@ function createKindCaches(
       list: (ns) => client.list(ns),
       watchPath: (ns) => client.watchPath(ns),
     });
-    reflector.addHandler(enqueueKeys(queue));
     queues[name] = queue;
     (reflectors as Record<KindName, Reflector<KubernetesObject>>)[name] =
       reflector as Reflector<KubernetesObject>;
@@ -192,20 +197,14 @@ function createKindCaches(
   return { queues, reflectors, kinds };
 }
 
-/** Builds the Secret cache (credentials and TLS material the services reference). */
-function createSecretReflector(
-  core: CoreV1Api,
-  reflectorOptions: SharedReflectorOptions,
-): Reflector<V1Secret> {
-  return createReflector<V1Secret>({
-    ...reflectorOptions,
-    kind: 'Secret',
-    list: async (ns) =>
-      (ns
-        ? await core.listNamespacedSecret({ namespace: ns })
-        : await core.listSecretForAllNamespaces()) as KubernetesListObject<V1Secret>,
-    watchPath: (ns) => (ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets'),
-  });
+/** Makes each kind's reflector enqueue its own keys, once the Secrets an object reads are cached. */
+function enqueueOwnKeys(reflectors: KindReflectors, queues: KindQueues, secrets: ReferencedSecrets): void {
+  for (const name of KIND_NAMES) {
+    const reflector = reflectors[name] as Reflector<KubernetesObject>;
+    reflector.addHandler(
+      enqueueOnceSecretsRead(name, enqueueKeys(queues[name]), secrets) as ReflectorHandler<KubernetesObject>,
+    );
+  }
 }
 
 /** Builds one controller per kind that has a reconciler factory. */
@@ -235,7 +234,7 @@ function createControllers(
 }
 
 /**
- * Assembles the operator: one reflector and work queue per kind plus a Secret reflector, the shared
+ * Assembles the operator: one reflector and work queue per kind plus the referenced Secrets, the shared
  * connections and observations, cross-kind wiring (a change to an object re-reconciles every object
  * that references it), and one controller per kind with a reconciler.
  */
@@ -255,7 +254,14 @@ export function createOperator(opts: OperatorOptions): Operator {
     ...(opts.resyncPeriodMs !== undefined ? { resyncPeriodMs: opts.resyncPeriodMs } : {}),
   };
   const { queues, reflectors, kinds } = createKindCaches(customObjects, reflectorOptions, clock, metrics);
-  const secrets = createSecretReflector(core, reflectorOptions);
+  const secrets = createReferencedSecrets({
+    ...reflectorOptions,
+    watch: createWatch(opts.kc, { accept: METADATA_WATCH_ACCEPT }),
+    core,
+    kinds: reflectors,
+    onUnreadable: (key) => enqueueSecretDependents(reflectors, queues, key),
+  });
+  enqueueOwnKeys(reflectors, queues, secrets);
   wireDependents(reflectors, secrets, queues);
   registerDomainMetrics(opts.registry, {
     repositories: reflectors.repositories.store,

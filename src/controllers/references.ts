@@ -1,3 +1,4 @@
+import type { KindName, KindTypes } from './kinds.ts';
 import type {
   BackupPlanResource,
   BackupRepositoryResource,
@@ -5,6 +6,7 @@ import type {
   BackupRunResource,
   BackupServiceResource,
 } from './resources.ts';
+import type { ReadonlyDeep } from './runtime/index.ts';
 
 /** Names (same namespace) of the objects one resource depends on; a change to any of them re-reconciles it. */
 export interface References {
@@ -62,4 +64,19 @@ export function restoreReferences(r: Pick<BackupRestoreResource, 'spec'>): Refer
     services: source.serviceRef ? [source.serviceRef.name] : [],
     secrets: secret ? [secret] : [],
   });
+}
+
+/** What each kind references, by kind name. */
+export const REFERENCES: { [K in KindName]: (obj: ReadonlyDeep<KindTypes[K]>) => References } = {
+  services: (o) => serviceReferences(o as BackupServiceResource),
+  plans: (o) => planReferences(o as BackupPlanResource),
+  repositories: (o) => repositoryReferences(o as BackupRepositoryResource),
+  runs: (o) => runReferences(o as BackupRunResource),
+  restores: (o) => restoreReferences(o as BackupRestoreResource),
+};
+
+/** The `namespace/name` keys of the Secrets one object of `kind` reads (pure). */
+export function secretKeysOf<K extends KindName>(kind: K, obj: ReadonlyDeep<KindTypes[K]>): string[] {
+  const namespace = obj.metadata?.namespace ?? '';
+  return [...new Set(REFERENCES[kind](obj).secrets)].map((name) => `${namespace}/${name}`);
 }

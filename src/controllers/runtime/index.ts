@@ -1,6 +1,6 @@
 // Public surface of the generic controller runtime (no Couchbase knowledge lives here).
 export { type Backoff, type BackoffOptions, createBackoff, EXTERNAL_API_BACKOFF } from './backoff.ts';
-export { type Clock, sleep, systemClock } from './clock.ts';
+export { type Clock, sleep, systemClock, type TimerHandle } from './clock.ts';
 export {
   type Condition,
   type ConditionInput,
@@ -63,7 +63,10 @@ export {
   createCustomResourceClient,
   createWatch,
   type JsonPatchOp,
+  METADATA_LIST_ACCEPT,
+  METADATA_WATCH_ACCEPT,
   type ResourceRef,
+  type WatchOptions,
 } from './kube-client.ts';
 export {
   createLeaderElector,
@@ -82,6 +85,7 @@ export {
   type ReflectorOptions,
   type WatchClient,
 } from './reflector.ts';
+export { createReflectorCache, type ReflectorCache } from './reflector-cache.ts';
 export {
   computeStatusPatch,
   jsonEqual,

@@ -97,7 +97,8 @@ describe('createWatch', () => {
     const defaults = new Watch(server.kc) as unknown as { requestTimeoutMs: number };
     expect(defaults.requestTimeoutMs).toBe(30_000);
     expect(
-      (createWatch(server.kc, 123_000) as unknown as { requestTimeoutMs: number }).requestTimeoutMs,
+      (createWatch(server.kc, { inactivityTimeoutMs: 123_000 }) as unknown as { requestTimeoutMs: number })
+        .requestTimeoutMs,
     ).toBe(123_000);
   });
 });

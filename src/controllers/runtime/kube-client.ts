@@ -80,17 +80,45 @@ export function withSharedDispatcher(
   };
 }
 
+/** `Accept` of a LIST that returns only metadata (`PartialObjectMetadataList`), for any resource. */
+export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+/** `Accept` of a WATCH whose events carry only metadata (`PartialObjectMetadata`). */
+export const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+
+/** Options for {@link createWatch}. */
+export interface WatchOptions {
+  /** See {@link createWatch}; 180 s unless told. */
+  inactivityTimeoutMs?: number;
+  /** An `Accept` header for every watch request, e.g. {@link METADATA_WATCH_ACCEPT}. */
+  accept?: string;
+}
+
 /**
  * Creates a client-node `Watch` whose inactivity timeout is `inactivityTimeoutMs`.
  *
  * Why: client-node 2.0.1's Watch aborts a stream after 30 s without data (private `requestTimeoutMs`,
  * also used as the connect timeout). The apiserver sends bookmarks only about once a minute, so idle
  * watches would be torn down every 30 s. The reflector has its own watchdog; this one is set above it.
+ *
+ * `accept`: client-node's Watch takes no headers; it reads only the current cluster and the request
+ * authentication from its KubeConfig, so a config that adds the header after authenticating is
+ * enough (a metadata-only watch then needs no watch implementation of our own).
  */
-export function createWatch(kc: KubeConfig, inactivityTimeoutMs = 180_000): Watch {
-  const watch = new Watch(kc);
+export function createWatch(kc: KubeConfig, opts: WatchOptions = {}): Watch {
+  const { accept } = opts;
+  const config = accept
+    ? ({
+        getCurrentCluster: () => kc.getCurrentCluster(),
+        applySecurityAuthentication: async (ctx: RequestContext) => {
+          await kc.applySecurityAuthentication(ctx);
+          ctx.setHeaderParam('Accept', accept);
+        },
+      } as unknown as KubeConfig)
+    : kc;
+  const watch = new Watch(config);
   const internals = watch as unknown as { requestTimeoutMs?: number };
-  if (typeof internals.requestTimeoutMs === 'number') internals.requestTimeoutMs = inactivityTimeoutMs;
+  if (typeof internals.requestTimeoutMs === 'number')
+    internals.requestTimeoutMs = opts.inactivityTimeoutMs ?? 180_000;
   return watch;
 }
 

@@ -79,6 +79,7 @@ Secrets, it only reads them and writes status, finalizers and its own annotation
 - apiGroups: ["cbbs.dev"]
   resources: ["backupservices/finalizers", "backupplans/finalizers", "backuprepositories/finalizers", "backupruns/finalizers", "backuprestores/finalizers"]
   verbs: ["update"]
+{{- /* Secrets: a metadata-only list+watch (names and resourceVersions) and a GET of each referenced one. */}}
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch"]
