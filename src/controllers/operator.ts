@@ -63,8 +63,11 @@ export { KIND_NAMES, type KindName } from './kinds.ts';
  */
 const SERVICE_POLL_BACKOFF = { baseMs: 1_000, maxMs: 30_000 } as const;
 
-/** Concurrent reconciles per kind unless {@link OperatorOptions.workersPerKind} says otherwise. */
-export const DEFAULT_WORKERS_PER_KIND = 2;
+/**
+ * Concurrent reconciles per kind unless {@link OperatorOptions.workersPerKind} says otherwise: four,
+ * so that one BackupService's objects still get two at a time (as before the per-service bound).
+ */
+export const DEFAULT_WORKERS_PER_KIND = 4;
 
 /** What a reconciler may use of one kind: its API, its cache, and a way to ask for a reconcile. */
 export interface KindAccess<T extends KubernetesObject> {

@@ -16,7 +16,7 @@ describe('readConfig', () => {
       logLevel: 'info',
       servicePollInterval: 30_000,
       taskPollInterval: 5_000,
-      workers: 2,
+      workers: 4,
     });
     expect(r.config.identity).toMatch(/-[0-9a-f]{8}$/);
   });
@@ -74,6 +74,6 @@ describe('readConfig', () => {
       expect(r.text).toContain(flag);
     }
     expect(r.text).toContain('CBBS_WATCH_NAMESPACES');
-    expect(r.text).toContain('env CBBS_WORKERS, default 2');
+    expect(r.text).toContain('env CBBS_WORKERS, default 4');
   });
 });

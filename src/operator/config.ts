@@ -126,7 +126,7 @@ const SETTINGS = {
   workers: {
     flag: 'workers',
     env: 'CBBS_WORKERS',
-    default: '2',
+    default: '4',
     help: 'Concurrent reconciles per kind; at most half of them (at least one) for the objects of one BackupService.',
   },
   crashAt: {

@@ -239,7 +239,7 @@ describe('the Helm chart', () => {
         '--task-poll-interval=5s',
         '--resync-period=10m',
         '--finalizer-timeout=10m',
-        '--workers=2',
+        '--workers=4',
       ]);
       const wider = await render('ops', 'ops-ns', { workers: 8 });
       const widerArgs = (wider.find((d) => d.kind === 'Deployment') as typeof deployment).spec.template.spec
