@@ -24,7 +24,7 @@ const HELP = `Usage: npm run bench -- [flags]
   --sizes 100,1000        repositories per run (comma-separated; each size gets fresh servers)
   --services 4            BackupServices, one emulator process each
   --plans-per-service 5   BackupPlans per service (repositories spread round-robin)
-  --workers 2             floor concurrency per kind (the operator's workersPerKind default)
+  --workers 2             the operator's --workers and the floor's concurrency per kind
   --poll-interval 30s     BackupService spec.pollInterval and --service-poll-interval
   --idle 5m               idle window
   --changes 20            trigger tokens for the change latency (0 = skip)

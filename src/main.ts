@@ -60,6 +60,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     log,
     registry,
     resyncPeriodMs: config.resyncPeriod,
+    workersPerKind: config.workers,
     ...(config.crashAt
       ? {
           crashPoint: (name: string) => {
@@ -91,6 +92,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       namespaces: config.namespaces.length ? config.namespaces : 'all',
       leaderElection: config.leaderElect,
       identity: config.identity,
+      workers: config.workers,
       healthPort: probes.port,
       metricsPort: metricsServer.port,
     },

@@ -92,6 +92,8 @@ export interface OperatorLaunch {
   metricsPort: number;
   healthPort: number;
   servicePollInterval: string;
+  /** `--workers`: concurrent reconciles per kind, the floor's concurrency too. */
+  workers: number;
   logFile: string;
   /** Extra Node flags, e.g. --cpu-prof, --max-old-space-size=160. */
   nodeFlags: readonly string[];
@@ -110,6 +112,7 @@ export function operatorArgs(l: OperatorLaunch): string[] {
     '--metrics-bind-address=127.0.0.1',
     `--metrics-port=${l.metricsPort}`,
     `--service-poll-interval=${l.servicePollInterval}`,
+    `--workers=${l.workers}`,
   ];
 }
 

@@ -186,6 +186,7 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
       metricsPort,
       healthPort,
       servicePollInterval: `${st.pollIntervalSeconds}s`,
+      workers: st.workersPerKind,
       logFile: join(dir, 'operator.log'),
       nodeFlags: st.nodeFlags,
     };

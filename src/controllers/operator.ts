@@ -52,6 +52,7 @@ import {
   systemClock,
 } from './runtime/index.ts';
 import { createServiceConnections, type ServiceConnections } from './service-connections.ts';
+import { perServiceBound, servicePartitionOf } from './service-partitions.ts';
 
 export { dependentsCare } from './dependents.ts';
 export { KIND_NAMES, type KindName } from './kinds.ts';
@@ -61,6 +62,12 @@ export { KIND_NAMES, type KindName } from './kinds.ts';
  * run and restore of the service mirrors (a service back up is seen within half a minute).
  */
 const SERVICE_POLL_BACKOFF = { baseMs: 1_000, maxMs: 30_000 } as const;
+
+/**
+ * Concurrent reconciles per kind unless {@link OperatorOptions.workersPerKind} says otherwise: four,
+ * so that one BackupService's objects still get two at a time (as before the per-service bound).
+ */
+export const DEFAULT_WORKERS_PER_KIND = 4;
 
 /** What a reconciler may use of one kind: its API, its cache, and a way to ask for a reconcile. */
 export interface KindAccess<T extends KubernetesObject> {
@@ -129,6 +136,10 @@ export interface OperatorOptions {
   registry: Registry;
   clock?: Clock;
   resyncPeriodMs?: number;
+  /**
+   * Concurrent reconciles per kind ({@link DEFAULT_WORKERS_PER_KIND} unless told); of one
+   * BackupService's objects, at most half of them (at least one) at a time.
+   */
   workersPerKind?: number;
   /** Called when leadership is lost after it was held; the process should exit (controller-runtime does). */
   onLeadershipLost?: () => void;
@@ -158,12 +169,16 @@ interface KindCaches {
   kinds: ControllerDeps['kinds'];
 }
 
-/** Builds one client, work queue and reflector per kind (see {@link enqueueOwnKeys}). */
+/**
+ * Builds one client, work queue and reflector per kind (see {@link enqueueOwnKeys}); the queues of
+ * kinds that talk to a Backup Service are partitioned by service (see {@link servicePartitionOf}).
+ */
 function createKindCaches(
   customObjects: CustomObjectsApi,
   reflectorOptions: SharedReflectorOptions,
   clock: Clock,
   metrics: RuntimeMetrics,
+  workersPerKind: number,
 ): KindCaches {
   const queues = {} as KindQueues;
   const reflectors = {} as KindReflectors;
@@ -171,11 +186,13 @@ function createKindCaches(
   for (const name of KIND_NAMES) {
     const meta = KIND_META[name];
     const client = createCustomResourceClient<KindTypes[typeof name]>(customObjects, meta);
+    const partitionOf = servicePartitionOf(name, reflectors);
     const queue = createWorkQueue({
       name: meta.singular,
       backoff: createBackoff(name === 'services' ? SERVICE_POLL_BACKOFF : EXTERNAL_API_BACKOFF),
       clock,
       metrics,
+      ...(partitionOf ? { partitionOf, maxPerPartition: perServiceBound(workersPerKind) } : {}),
     });
     const reflector = createReflector<KindTypes[typeof name]>({
       ...reflectorOptions,
@@ -207,6 +224,10 @@ function enqueueOwnKeys(reflectors: KindReflectors, queues: KindQueues, secrets:
   }
 }
 
+/** The workers of each controller, at least one. */
+const workerCount = (opts: OperatorOptions): number =>
+  Math.max(1, opts.workersPerKind ?? DEFAULT_WORKERS_PER_KIND);
+
 /** Builds one controller per kind that has a reconciler factory. */
 function createControllers(
   opts: OperatorOptions,
@@ -223,7 +244,7 @@ function createControllers(
         name: KIND_META[kind].singular,
         queue: queues[kind],
         reconcile: factory(deps),
-        workers: opts.workersPerKind ?? 2,
+        workers: workerCount(opts),
         log: deps.log,
         metrics,
         clock: deps.clock,
@@ -253,7 +274,13 @@ export function createOperator(opts: OperatorOptions): Operator {
     metrics,
     ...(opts.resyncPeriodMs !== undefined ? { resyncPeriodMs: opts.resyncPeriodMs } : {}),
   };
-  const { queues, reflectors, kinds } = createKindCaches(customObjects, reflectorOptions, clock, metrics);
+  const { queues, reflectors, kinds } = createKindCaches(
+    customObjects,
+    reflectorOptions,
+    clock,
+    metrics,
+    workerCount(opts),
+  );
   const secrets = createReferencedSecrets({
     ...reflectorOptions,
     watch: createWatch(opts.kc, { accept: METADATA_WATCH_ACCEPT }),

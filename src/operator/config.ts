@@ -20,6 +20,8 @@ const duration = (what: string) =>
     return ms;
   });
 const port = z.coerce.number().int().min(0).max(65_535);
+/** More workers than this only add memory and API-server load: reconciles are mostly waiting on I/O. */
+const MAX_WORKERS = 64;
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** One operator setting: its flag, its environment variable, its default and what it means. */
@@ -121,6 +123,12 @@ const SETTINGS = {
     default: '10m',
     help: 'How long a deletion waits for an unreachable Backup Service before giving up (with an Event).',
   },
+  workers: {
+    flag: 'workers',
+    env: 'CBBS_WORKERS',
+    default: '4',
+    help: 'Concurrent reconciles per kind; at most half of them (at least one) for the objects of one BackupService.',
+  },
   crashAt: {
     flag: 'test-crash-at',
     env: 'CBBS_TEST_CRASH_AT',
@@ -152,6 +160,7 @@ const configSchema = z.object({
   taskPollInterval: duration('task-poll-interval'),
   resyncPeriod: duration('resync-period'),
   finalizerTimeout: duration('finalizer-timeout'),
+  workers: z.coerce.number().int().min(1).max(MAX_WORKERS),
   crashAt: z.string(),
 });
 

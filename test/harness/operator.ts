@@ -19,6 +19,8 @@ export interface TestOperatorOptions {
   timings?: Partial<OperatorOptions['timings']>;
   leaderElection?: OperatorOptions['leaderElection'];
   identity?: string;
+  /** Concurrent reconciles per kind (the operator's default unless told). */
+  workersPerKind?: number;
   /** pino level for the operator's logs (silent unless CBBS_TEST_LOG_LEVEL is set). */
   logLevel?: string;
 }
@@ -37,6 +39,7 @@ export async function startTestOperator(opts: TestOperatorOptions): Promise<Oper
     },
     ...(opts.leaderElection ? { leaderElection: opts.leaderElection } : {}),
     identity: opts.identity ?? `test-${opts.namespace}`,
+    ...(opts.workersPerKind !== undefined ? { workersPerKind: opts.workersPerKind } : {}),
     log: pino(
       { level: opts.logLevel ?? process.env.CBBS_TEST_LOG_LEVEL ?? 'silent' },
       process.env.CBBS_TEST_LOG_FILE

@@ -239,7 +239,12 @@ describe('the Helm chart', () => {
         '--task-poll-interval=5s',
         '--resync-period=10m',
         '--finalizer-timeout=10m',
+        '--workers=4',
       ]);
+      const wider = await render('ops', 'ops-ns', { workers: 8 });
+      const widerArgs = (wider.find((d) => d.kind === 'Deployment') as typeof deployment).spec.template.spec
+        .containers[0]?.args;
+      expect(widerArgs).toContain('--workers=8');
       const sa = docs.find((d) => d.kind === 'ServiceAccount');
       expect(sa?.metadata.name).toBe(pod.serviceAccountName);
       expect(docs.find((d) => d.kind === 'PodDisruptionBudget')).toMatchObject({ spec: { minAvailable: 1 } });
@@ -325,6 +330,8 @@ describe('the Helm chart', () => {
       ['a malformed duration', { resyncPeriod: 'ten minutes' }, '/resyncPeriod'],
       ['a misspelt key', { replicas: 3 }, 'replicas'],
       ['a port out of range', { metrics: { port: 70000 } }, '/metrics/port'],
+      ['no workers', { workers: 0 }, '/workers'],
+      ['a fractional worker count', { workers: 1.5 }, '/workers'],
     ])('rejects %s at install time through values.schema.json', async (_name, values, where) => {
       const file = await valuesFile(values);
       const result = await helm(['template', 'bad', chartDir, '--values', file]);

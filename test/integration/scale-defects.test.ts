@@ -24,18 +24,20 @@ describe('scale: repositories of a service that was never polled', () => {
   let kc: KubeConfig;
   let namespace: string;
   let env: TestEmulator;
+  /** The burst's own server: the first test's service polls `env` every second, which would count. */
+  let burstEnv: TestEmulator;
   let operator: Operator;
 
   beforeAll(async () => {
     kc = kubeConfigFrom(inject('kubeconfig'));
     namespace = await createTestNamespace(kc, 'scale-defects');
-    env = await startTestEmulator();
+    [env, burstEnv] = await Promise.all([startTestEmulator(), startTestEmulator()]);
     operator = await startTestOperator({ kc, namespace });
   });
 
   afterAll(async () => {
     await operator?.stop();
-    await env?.close();
+    await Promise.all([env?.close(), burstEnv?.close()]);
   });
 
   it('wait for the first poll without a reconcile per second, and proceed once it comes', async () => {
@@ -85,12 +87,12 @@ describe('scale: repositories of a service that was never polled', () => {
   it('coalesce the polls a burst of repository writes asks for: at most one per second', async () => {
     await createCredentialsSecret(kc, namespace, 'burst-admin');
     await createResource(kc, backupServiceKind, namespace, 'burst', {
-      endpoints: [env.emulator.url],
+      endpoints: [burstEnv.emulator.url],
       credentialsSecretRef: { name: 'burst-admin' },
       pollInterval: '60s',
     });
     await waitForResource(kc, backupServiceKind, namespace, 'burst', (o) => hasCondition(o, 'Ready'));
-    const since = env.emulator.requestLog.lastSeq();
+    const since = burstEnv.emulator.requestLog.lastSeq();
     const started = Date.now();
     const names = Array.from({ length: 12 }, (_, i) => `burst-${i}`);
     await Promise.all(
@@ -98,7 +100,7 @@ describe('scale: repositories of a service that was never polled', () => {
         createResource(kc, backupRepositoryKind, namespace, name, {
           serviceRef: { name: 'burst' },
           builtInPlan: '_daily_backups',
-          storage: { filesystem: { path: `${env.archiveDir}/${name}` } },
+          storage: { filesystem: { path: `${burstEnv.archiveDir}/${name}` } },
         }),
       ),
     );
@@ -106,10 +108,10 @@ describe('scale: repositories of a service that was never polled', () => {
       await waitForResource(kc, backupRepositoryKind, namespace, name, (o) => hasCondition(o, 'Ready'));
     }
     const seconds = (Date.now() - started) / 1000;
-    const polls = env.emulator.requestLog
+    const polls = burstEnv.emulator.requestLog
       .entries({ since, method: 'GET', pathPrefix: '/api/v1/cluster/self' })
       .filter((e) => e.path.split('?')[0] === '/api/v1/cluster/self');
-    const creates = env.emulator.requestLog.entries({
+    const creates = burstEnv.emulator.requestLog.entries({
       since,
       method: 'POST',
       pathPrefix: '/api/v1/cluster/self/repository/active/burst-',

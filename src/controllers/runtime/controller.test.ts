@@ -230,3 +230,56 @@ describe('createController result policy', () => {
     expect(Date.now() - t0).toBeLessThan(2_000);
   });
 });
+
+describe('createController over a partitioned queue', () => {
+  it('a slow partition never holds more than its bound; other partitions proceed and no key is lost', async () => {
+    const looks = new Map<string, number>();
+    const queue = createWorkQueue({
+      name: 't',
+      partitionOf: (key) => {
+        looks.set(key, (looks.get(key) ?? 0) + 1);
+        return key.split('/')[0];
+      },
+      maxPerPartition: 2,
+    });
+    let releaseSlow!: () => void;
+    const slowGate = new Promise<void>((r) => {
+      releaseSlow = r;
+    });
+    const active = new Map<string, number>();
+    let maxSlowActive = 0;
+    const finished: string[] = [];
+    const c = createController({
+      name: 'p',
+      queue,
+      workers: 4,
+      log: createMemoryLogger().log,
+      reconcile: async ({ key, namespace }) => {
+        active.set(namespace, (active.get(namespace) ?? 0) + 1);
+        maxSlowActive = Math.max(maxSlowActive, active.get('slow') ?? 0);
+        if (namespace === 'slow') await slowGate;
+        else await new Promise((r) => setTimeout(r, 1));
+        active.set(namespace, (active.get(namespace) ?? 0) - 1);
+        finished.push(key);
+      },
+    });
+    c.start();
+    const slow = Array.from({ length: 8 }, (_, i) => `slow/s${i}`);
+    const fast = Array.from({ length: 12 }, (_, i) => `fast/f${i}`);
+    for (const key of slow) queue.add(key);
+    for (const key of fast) queue.add(key);
+    // Every fast key is done while the slow ones are stuck behind their gate.
+    await eventually(() => fast.every((k) => finished.includes(k)));
+    expect(finished.filter((k) => k.startsWith('slow/'))).toEqual([]);
+    expect(active.get('slow')).toBe(2);
+    await new Promise((r) => setTimeout(r, 50));
+    // Held keys are looked at once when held; nothing polls them while they wait.
+    for (const key of slow.slice(2)) expect(looks.get(key)).toBe(1);
+    releaseSlow();
+    await eventually(() => finished.length === slow.length + fast.length);
+    await c.stop();
+    expect(maxSlowActive).toBe(2);
+    expect([...finished].sort()).toEqual([...slow, ...fast].sort());
+    for (const key of slow.slice(2)) expect(looks.get(key)).toBe(2);
+  });
+});

@@ -121,3 +121,149 @@ describe('createWorkQueue', () => {
     expect(text).toContain('workqueue_retries_total{name="plans"} 1');
   });
 });
+
+describe('createWorkQueue with partitions', () => {
+  /** A queue partitioned by the key's prefix before `-`, counting how often each key is looked at. */
+  function partitioned(maxPerPartition?: number) {
+    const looks = new Map<string, number>();
+    const q = createWorkQueue({
+      name: 't',
+      partitionOf: (key) => {
+        looks.set(key, (looks.get(key) ?? 0) + 1);
+        return key.includes('-') ? key.split('-')[0] : undefined;
+      },
+      ...(maxPerPartition !== undefined ? { maxPerPartition } : {}),
+    });
+    return { q, looks };
+  }
+
+  it('hands out at most maxPerPartition keys of one partition; other partitions pass the held ones', async () => {
+    const { q } = partitioned(2);
+    for (const key of ['slow-1', 'slow-2', 'slow-3', 'slow-4', 'fast-1', 'free', 'fast-2']) q.add(key);
+    const got = [await q.next(), await q.next(), await q.next(), await q.next(), await q.next()];
+    expect(got).toEqual(['slow-1', 'slow-2', 'fast-1', 'free', 'fast-2']);
+    expect(q.len()).toBe(2);
+    const blocked = q.next();
+    expect(await peek(blocked)).toBe('pending');
+    q.done('fast-1');
+    expect(await peek(blocked)).toBe('pending');
+    q.done('slow-1');
+    expect(await blocked).toBe('slow-3');
+    q.done('slow-2');
+    expect(await q.next()).toBe('slow-4');
+    expect(q.len()).toBe(0);
+  });
+
+  it('bounds a partition to one key unless told', async () => {
+    const { q } = partitioned();
+    q.add('a-1');
+    q.add('a-2');
+    expect(await q.next()).toBe('a-1');
+    expect(await peek(q.next())).toBe('pending');
+    expect(q.len()).toBe(1);
+  });
+
+  it('hands a held key to a consumer that waits before the slot frees, and to one that asks after', async () => {
+    const { q } = partitioned(1);
+    q.add('a-1');
+    q.add('a-2');
+    q.add('a-3');
+    expect(await q.next()).toBe('a-1');
+    const waiting = q.next();
+    q.done('a-1');
+    expect(await waiting).toBe('a-2');
+    q.done('a-2');
+    // No consumer at the time of done: the key stays first in line for the next one.
+    q.add('b-1');
+    expect(await q.next()).toBe('a-3');
+    expect(await q.next()).toBe('b-1');
+  });
+
+  it('deduplicates a held key and keeps it exclusive; no key is lost', async () => {
+    const { q } = partitioned(1);
+    q.add('a-1');
+    q.add('a-2');
+    expect(await q.next()).toBe('a-1');
+    expect(await peek(q.next())).toBe('pending');
+    q.add('a-2');
+    q.add('a-2');
+    q.addAfter('a-2', 0);
+    expect(q.len()).toBe(1);
+    // a-1 changes while running: it is queued again behind the held a-2.
+    q.add('a-1');
+    q.done('a-1');
+    // The pending next() above got a-2.
+    q.add('a-2');
+    expect(q.len()).toBe(1);
+    const third = q.next();
+    expect(await peek(third)).toBe('pending');
+    q.done('a-2');
+    expect(await third).toBe('a-1');
+    q.done('a-1');
+    expect(await peek(q.next())).toBe('a-2');
+  });
+
+  it('looks at a held key only when it is held and when a slot frees (no polling)', async () => {
+    const { q, looks } = partitioned(1);
+    const keys = Array.from({ length: 20 }, (_, i) => `a-${i}`);
+    for (const key of keys) q.add(key);
+    expect(await q.next()).toBe('a-0');
+    // Unrelated traffic while a-1…a-19 are held does not look at them again.
+    for (let i = 0; i < 50; i++) {
+      q.add(`free${i}`);
+      const key = await q.next();
+      q.done(key!);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(Math.max(...keys.slice(1).map((k) => looks.get(k) ?? 0))).toBe(1);
+    let current = 'a-0';
+    const seen = [current];
+    for (let i = 1; i < keys.length; i++) {
+      q.done(current);
+      current = (await q.next())!;
+      seen.push(current);
+    }
+    expect(seen).toEqual(keys);
+    for (const key of keys.slice(1)) expect(looks.get(key)).toBe(2);
+  });
+
+  it('reads the partition again when a held key is released: a key that moved is bounded where it is now', async () => {
+    const partitionOf = new Map([
+      ['x', 'p'],
+      ['y', 'p'],
+      ['z', 'q'],
+    ]);
+    const q = createWorkQueue({ name: 't', partitionOf: (k) => partitionOf.get(k) });
+    q.add('z');
+    q.add('x');
+    q.add('y');
+    expect(await q.next()).toBe('z');
+    expect(await q.next()).toBe('x');
+    partitionOf.set('y', 'q');
+    q.done('x');
+    // y now belongs to q, whose slot z holds: it waits there, and p's slot stays free.
+    const next = q.next();
+    expect(await peek(next)).toBe('pending');
+    q.add('w');
+    partitionOf.set('w', 'p');
+    expect(await next).toBe('w');
+    q.done('z');
+    expect(await q.next()).toBe('y');
+  });
+
+  it('reports held keys in the depth metric and drops them on shutDown', async () => {
+    const registry = new Registry();
+    const metrics = createRuntimeMetrics(registry);
+    const q = createWorkQueue({ name: 'repos', metrics, partitionOf: () => 'one' });
+    q.add('a');
+    q.add('b');
+    q.add('c');
+    expect(await q.next()).toBe('a');
+    expect(await peek(q.next())).toBe('pending');
+    expect(await registry.metrics()).toContain('workqueue_depth{name="repos"} 2');
+    q.shutDown();
+    expect(q.len()).toBe(0);
+    q.done('a');
+    expect(await q.next()).toBeUndefined();
+  });
+});

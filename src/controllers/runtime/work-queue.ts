@@ -11,6 +11,11 @@ import type { RuntimeMetrics } from './metrics.ts';
  * - Exclusive: a key handed out by `next()` is not handed out again until `done(key)`; a key added
  *   meanwhile is handed out once more after `done`.
  * - Earliest wins: with two pending `addAfter` for one key, the earlier time is kept.
+ * - Bounded partitions (with `partitionOf`): at most `maxPerPartition` keys of one partition are
+ *   handed out at once. A key whose partition is at its bound waits in that partition's line (still
+ *   counted by `len()` and deduplicated) and is handed out first when a key of the partition is
+ *   `done`; keys of other partitions pass it meanwhile. Nothing polls: a held key is looked at when
+ *   it is held and when a slot frees.
  *
  * Assumptions: every key returned by `next()` is passed to `done()` exactly once (use `finally`).
  *
@@ -32,7 +37,7 @@ export interface WorkQueue {
   next(): Promise<string | undefined>;
   /** Marks `key` as processed; re-queues it if it was added while processing. */
   done(key: string): void;
-  /** Number of keys waiting to be handed out (not counting delayed or processing ones). */
+  /** Keys waiting to be handed out, held-back ones included (not delayed or processing ones). */
   len(): number;
   /** Drops pending work, clears timers and releases every waiting `next()` with `undefined`. */
   shutDown(): void;
@@ -47,6 +52,13 @@ export interface WorkQueueOptions {
   backoff?: Backoff;
   clock?: Clock;
   metrics?: RuntimeMetrics;
+  /**
+   * The partition of a key (e.g. the remote server its reconcile talks to), read when the key is
+   * about to be handed out; `undefined` leaves the key unbounded.
+   */
+  partitionOf?: (key: string) => string | undefined;
+  /** Keys of one partition handed out at once (with `partitionOf`); 1 unless told. */
+  maxPerPartition?: number;
 }
 
 /** Creates a {@link WorkQueue}. */
@@ -60,21 +72,84 @@ export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
   const delayed = new Map<string, { at: number; timer: TimerHandle }>();
   const waiters: Array<(key: string | undefined) => void> = [];
   let shuttingDown = false;
+  const partitionOf = opts.partitionOf;
+  const maxPerPartition = Math.max(1, opts.maxPerPartition ?? 1);
+  /** The partition each handed-out key was counted against. */
+  const handedOutIn = new Map<string, string>();
+  const inFlight = new Map<string, number>();
+  /** Keys (dirty, not queued) waiting for a slot of their partition, in arrival order. */
+  const held = new Map<string, string[]>();
+  let heldCount = 0;
+  /** Partitions with held keys that had a slot freed since they were last served. */
+  const releasable = new Set<string>();
 
+  const length = (): number => queue.length + heldCount;
   const reportDepth = (): void => {
-    metrics?.workqueueDepth.set({ name: opts.name }, queue.length);
+    metrics?.workqueueDepth.set({ name: opts.name }, length());
+  };
+  const full = (partition: string): boolean => (inFlight.get(partition) ?? 0) >= maxPerPartition;
+
+  const hold = (partition: string, key: string): void => {
+    const line = held.get(partition);
+    if (line) line.push(key);
+    else held.set(partition, [key]);
+    heldCount++;
+  };
+
+  /** The next held key whose partition has a free slot, if any. */
+  const takeReleasable = (): string | undefined => {
+    for (const partition of releasable) {
+      const line = held.get(partition);
+      if (!line || full(partition)) {
+        // Empty, or the slot was taken: the next done() of the partition marks it again.
+        releasable.delete(partition);
+        continue;
+      }
+      const key = line.shift()!;
+      heldCount--;
+      if (line.length === 0) {
+        held.delete(partition);
+        releasable.delete(partition);
+      }
+      return key;
+    }
+    return undefined;
+  };
+
+  const handOut = (key: string, partition: string | undefined): void => {
+    const waiter = waiters.shift()!;
+    dirty.delete(key);
+    processing.add(key);
+    if (partition !== undefined) {
+      handedOutIn.set(key, partition);
+      inFlight.set(partition, (inFlight.get(partition) ?? 0) + 1);
+    }
+    waiter(key);
   };
 
   // Hands queued keys to waiting consumers; called after anything that can make a key available.
+  // Held keys whose partition has a free slot go first: they were in line before the queued ones.
   const dispatch = (): void => {
-    while (waiters.length > 0 && queue.length > 0) {
-      const key = queue.shift()!;
-      const waiter = waiters.shift()!;
-      dirty.delete(key);
-      processing.add(key);
-      waiter(key);
+    while (waiters.length > 0) {
+      const key = takeReleasable() ?? queue.shift();
+      if (key === undefined) break;
+      // Read now, not when added: the object may have moved to another partition meanwhile.
+      const partition = partitionOf?.(key);
+      if (partition !== undefined && full(partition)) hold(partition, key);
+      else handOut(key, partition);
     }
     reportDepth();
+  };
+
+  /** Frees the slot `key` held in its partition. */
+  const release = (key: string): void => {
+    const partition = handedOutIn.get(key);
+    if (partition === undefined) return;
+    handedOutIn.delete(key);
+    const left = (inFlight.get(partition) ?? 1) - 1;
+    if (left > 0) inFlight.set(partition, left);
+    else inFlight.delete(partition);
+    if (held.has(partition)) releasable.add(partition);
   };
 
   const add = (key: string): void => {
@@ -127,13 +202,13 @@ export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
     },
     done(key) {
       processing.delete(key);
-      if (!shuttingDown && dirty.has(key)) {
-        queue.push(key);
-        dispatch();
-      }
+      release(key);
+      if (shuttingDown) return;
+      if (dirty.has(key)) queue.push(key);
+      dispatch();
     },
     len() {
-      return queue.length;
+      return length();
     },
     shutDown() {
       if (shuttingDown) return;
@@ -141,6 +216,9 @@ export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
       for (const { timer } of delayed.values()) clock.clearTimeout(timer);
       delayed.clear();
       queue.length = 0;
+      held.clear();
+      heldCount = 0;
+      releasable.clear();
       dirty.clear();
       for (const waiter of waiters.splice(0)) waiter(undefined);
       reportDepth();
