@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterInfo, Repository } from '../backup-api/index.ts';
-import { changedRepositoryIds, createClusterObservations } from './cluster-observations.ts';
+import { changedRepositoryIds, createClusterObservations, pollSawCreation } from './cluster-observations.ts';
 
 const repo = (id: string, extra: Partial<Repository> = {}): Repository =>
   ({
@@ -81,5 +81,18 @@ describe('createClusterObservations', () => {
     expect(obs.get('ns/svc')?.at).toBe(2);
     obs.forget('ns/svc');
     expect(obs.get('ns/svc')).toBeUndefined();
+  });
+});
+
+describe('pollSawCreation', () => {
+  const created = '2026-12-01T10:00:00Z';
+  it('trusts an absence shown by a poll taken after the object was created', () => {
+    expect(pollSawCreation(Date.parse(created) + 1_500, created)).toBe(true);
+    expect(pollSawCreation(Date.parse(created) + 1_500, new Date(created))).toBe(true);
+  });
+  it('confirms it when the poll is older, within the timestamp precision, or the time is unknown', () => {
+    expect(pollSawCreation(Date.parse(created) - 10_000, created)).toBe(false);
+    expect(pollSawCreation(Date.parse(created) + 900, created)).toBe(false);
+    expect(pollSawCreation(Date.parse(created) + 60_000, undefined)).toBe(false);
   });
 });

@@ -20,6 +20,17 @@ export function isStale(observation: ClusterObservation, pollIntervalMs: number,
   return nowMs - observation.at > observationMaxAgeMs(pollIntervalMs);
 }
 
+/**
+ * Whether a poll taken at `pollAtMs` is newer than the object's creation (pure; creation times have
+ * whole-second precision): an absence it shows then holds for what the object wants to adopt, and a
+ * server repository created after it is found by the duplicate answer of the create.
+ */
+export function pollSawCreation(pollAtMs: number, creationTimestamp: unknown): boolean {
+  const created =
+    creationTimestamp instanceof Date ? creationTimestamp.getTime() : Date.parse(String(creationTimestamp));
+  return !Number.isNaN(created) && pollAtMs > created + 1_000;
+}
+
 /** Where a repository was found in an observation. */
 export interface ObservedRepository {
   state: RepositoryPathState;

@@ -72,7 +72,8 @@ async function listSecretMetadata(
     const list = namespace
       ? await core.listNamespacedSecret({ namespace, ...page }, options)
       : await core.listSecretForAllNamespaces(page, options);
-    for (const item of list.items) items.push(slim(item));
+    // An empty PartialObjectMetadataList comes with `"items": null` (a nil Go slice).
+    for (const item of list.items ?? []) items.push(slim(item));
     resourceVersion = list.metadata?.resourceVersion;
     next = list.metadata?._continue;
   } while (next);
@@ -212,8 +213,13 @@ export function createReferencedSecrets(opts: ReferencedSecretsOptions): Referen
   };
 
   meta.addHandler((type, key) => {
-    if (type === 'delete') drop(key);
-    else if (type !== 'resync') evaluate(key);
+    if (type === 'delete') {
+      // Gone before its first read: the objects held back for that read are told now (no cache
+      // delete event would reach them, the cache never held it).
+      const neverReadYet = refs.has(key) && reads.get(key)?.readFor === undefined;
+      drop(key);
+      if (neverReadYet) onUnreadable(key);
+    } else if (type !== 'resync') evaluate(key);
   });
   for (const kind of KIND_NAMES) {
     const keysOf = (obj: ReadonlyDeep<KubernetesObject>) =>

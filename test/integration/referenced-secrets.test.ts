@@ -74,3 +74,16 @@ describe('the Secret cache', () => {
     expect(operator.deps.secrets.keys()).toEqual([`${namespace}/cb-admin-2`]);
   });
 });
+
+describe('the Secret cache of a namespace without Secrets', () => {
+  it('syncs (an empty metadata list comes with items: null), so controllers start', async () => {
+    const kc = kubeConfigFrom(inject('kubeconfig'));
+    const namespace = await createTestNamespace(kc, 'no-secrets');
+    const operator = await startTestOperator({ kc, namespace });
+    try {
+      await until(() => operator.synced(), 10_000);
+    } finally {
+      await operator.stop();
+    }
+  });
+});

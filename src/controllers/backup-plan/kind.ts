@@ -8,7 +8,7 @@ import {
 } from '../../backup-api/index.ts';
 import { CONDITION_TYPES } from '../../crds/index.ts';
 import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
-import { observationMaxAgeMs } from '../cluster-observations.ts';
+import { observationMaxAgeMs, pollSawCreation } from '../cluster-observations.ts';
 import type { ManagedKind } from '../engine/managed-kind.ts';
 import type { Refusal } from '../engine/refusal-memory.ts';
 import type { ControllerDeps } from '../operator.ts';
@@ -116,6 +116,15 @@ export function createBackupPlanKind(
       : deps.timings.servicePollIntervalMs;
   };
   const uidOf = (obj: PlanObj) => obj.metadata.uid ?? `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+  /** The users a refused write found with its own read, until a poll newer than that read comes. */
+  const refusedUsers = new Map<string, { at: number; users: readonly string[] }>();
+  /** Repository ids using the plan: from the service's poll, or a fresher read of our own. */
+  const usersOf = (obj: PlanObj): string[] => {
+    const observation = deps.observations.get(serviceKeyOf(obj));
+    const fresh = refusedUsers.get(uidOf(obj));
+    if (fresh && (!observation || observation.at < fresh.at)) return [...fresh.users];
+    return usersIn(observation?.info, planNameOf(obj));
+  };
 
   /** The plan on the server: from the service's last `GET /plan` when it is fresh, else one GET. */
   const serverPlan = async (obj: PlanObj, client: BackupClient, signal: AbortSignal) => {
@@ -126,7 +135,9 @@ export function createBackupPlanKind(
       // Our own write is newer than a listing made before it.
       if (mine && mine.at >= listed.at) return mine.plan;
       // Absent from a listing that may be a poll old: confirm before creating (one GET, rare).
-      if (listed.plan) return listed.plan;
+      // A presence too, only from a listing newer than the object: one made before it may show a
+      // plan deleted since (an object deleted and applied again).
+      if (listed.plan && pollSawCreation(listed.at, obj.metadata.creationTimestamp)) return listed.plan;
     }
     return await client.getPlan(planName, { signal }).catch((err: unknown) => {
       if (isNotFound(err)) return undefined;
@@ -160,13 +171,20 @@ export function createBackupPlanKind(
                 : `Adopted existing plan ${planName}; it matches the spec.`,
             });
           }
-          return { plan, users: usersIn(deps.observations.get(serviceKeyOf(obj))?.info, planName) };
+          return { plan, users: usersOf(obj) };
         },
         decide: (observed) => decidePlan(obj, observed, pollOf(obj)),
         async act(action, observed) {
-          const plan = await writePlan(client as BackupClient, obj, action, signal);
-          written.set(uidOf(obj), { at: deps.clock.now(), plan });
-          return { ...observed, plan };
+          const startedAt = deps.clock.now();
+          try {
+            const plan = await writePlan(client as BackupClient, obj, action, signal);
+            written.set(uidOf(obj), { at: deps.clock.now(), plan });
+            return { ...observed, plan };
+          } catch (err) {
+            if (err instanceof PlanWriteRefusedError)
+              refusedUsers.set(uidOf(obj), { at: startedAt, users: err.users });
+            throw err;
+          }
         },
         async settle(observed, detail) {
           // An Event when the drift appears or changes, not on every poll while it lasts.
@@ -209,6 +227,7 @@ export function createBackupPlanKind(
     forget() {
       const live = new Set(access.store.list().map((p) => uidOf(p as PlanObj)));
       for (const uid of written.keys()) if (!live.has(uid)) written.delete(uid);
+      for (const uid of refusedUsers.keys()) if (!live.has(uid)) refusedUsers.delete(uid);
     },
   };
 }

@@ -156,8 +156,11 @@ export async function performAction(args: {
     }
   } catch (err) {
     if (!isBackupApiError(err)) throw err;
-    if (action.kind === 'create' && err.code === BACKUP_API_ERROR_CODES.invalid) {
-      if (await readRepository(client, 'active', id, signal)) {
+    if (
+      (action.kind === 'create' || action.kind === 'import') &&
+      err.code === BACKUP_API_ERROR_CODES.invalid
+    ) {
+      if (await readRepository(client, ACTION_PATH_STATE[action.kind], id, signal)) {
         // A transient error: the next reconcile adopts what is there.
         throw new Error(`repository ${id} appeared while it was being created`, { cause: err });
       }

@@ -77,15 +77,14 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
         },
         async act(action, observed) {
           const client = r.client();
-          try {
-            await performAction({ client, obj: r.obj, id: r.id, action, observed, deps, signal: ctx.signal });
-          } finally {
-            // A fresh poll of the service now (one request, coalesced) rather than at its next
-            // interval: after a write the objects that follow this repository (runs, restores,
-            // plans) see the change at once, and after a failed one (a repository created behind
-            // our back) the next reconcile sees what is there.
-            deps.kinds.services.enqueue(r.serviceKey);
-          }
+          // A write whose answer is lost may still have happened: until a poll newer than it, an
+          // absence is confirmed with a read (observe).
+          r.memo.lastWriteAt = deps.clock.now();
+          await performAction({ client, obj: r.obj, id: r.id, action, observed, deps, signal: ctx.signal });
+          // A fresh poll of the service now (one request, coalesced) rather than at its next
+          // interval, so the objects that follow this repository (runs, restores, plans) see the
+          // change at once.
+          deps.kinds.services.enqueue(r.serviceKey);
           r.forceFetch = true;
           // A failed read after a successful write is no refusal of the write: retried with backoff.
           const after = await readRepository(client, ACTION_PATH_STATE[action.kind], r.id, ctx.signal).catch(

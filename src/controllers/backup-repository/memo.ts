@@ -15,6 +15,8 @@ export interface RepositoryMemo {
   generation?: number;
   /** Our own read after a write, newer than the shared observation until the next poll. */
   direct?: { at: number; observed: ObservedRepository | undefined };
+  /** When this process last sent a write for the repository (its answer may have been lost). */
+  lastWriteAt?: number;
   /** One-off tasks this process started and has not yet seen in task history, with looks left. */
   following: Map<string, number>;
 }

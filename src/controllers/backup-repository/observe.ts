@@ -1,5 +1,5 @@
 import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
-import { isStale, type ObservedRepository } from '../cluster-observations.ts';
+import { isStale, type ObservedRepository, pollSawCreation } from '../cluster-observations.ts';
 import { readRepository } from '../repository-reads.ts';
 import { findCondition, KStatusState } from '../runtime/index.ts';
 import type { RepositoryReconcile } from './reconcile-state.ts';
@@ -44,23 +44,11 @@ export async function observeRepository(r: RepositoryReconcile): Promise<Observe
   if (memo.following.size > 0 && observed?.state === 'active') {
     observed = r.remember(await readRepository(client, 'active', id, signal));
   }
-  if (
-    !observed &&
-    spec.managementPolicy !== 'Observe' &&
-    !pollSawCreation(observation.at, obj.metadata.creationTimestamp)
-  ) {
+  const pollIsNewer =
+    pollSawCreation(observation.at, obj.metadata.creationTimestamp) &&
+    (memo.lastWriteAt === undefined || observation.at > memo.lastWriteAt);
+  if (!observed && spec.managementPolicy !== 'Observe' && !pollIsNewer) {
     observed = r.remember(await readRepository(client, spec.import ? 'imported' : 'active', id, signal));
   }
   return observed;
-}
-
-/**
- * Whether a poll taken at `pollAtMs` is newer than the object's creation (pure; creation times have
- * whole-second precision): an absence it shows then holds for what the object wants to adopt, and a
- * server repository created after it is found by the duplicate answer of the create.
- */
-export function pollSawCreation(pollAtMs: number, creationTimestamp: unknown): boolean {
-  const created =
-    creationTimestamp instanceof Date ? creationTimestamp.getTime() : Date.parse(String(creationTimestamp));
-  return !Number.isNaN(created) && pollAtMs > created + 1_000;
 }

@@ -39,12 +39,19 @@ export function createEngineCore<T extends ManagedObject, O, A, D, S extends obj
   const record = (obj: T, event: EventInput | undefined) => {
     if (event) void deps.events.record(obj, event);
   };
-  const attempts = new Map<string, number>();
+  /** Failed cleanup attempts and the earliest next one, by object key, for the UID they were counted for. */
+  const cleanups = new Map<string, { uid: string; attempts: number; notBefore: number }>();
   /** By object key, for the UID it was written for (a recreated object starts afresh). */
   const written = new Map<string, { uid: string; record: RefusalRecord | undefined }>();
   const keyOf = (obj: T) => `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-  const notBefore = new Map<string, number>();
-  const uidOf = (obj: T) => obj.metadata.uid ?? `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+  const uidOf = (obj: T) => obj.metadata.uid ?? keyOf(obj);
+  const cleanupOf = (obj: T) => {
+    const entry = cleanups.get(keyOf(obj));
+    if (entry && entry.uid === uidOf(obj)) return entry;
+    const fresh = { uid: uidOf(obj), attempts: 0, notBefore: 0 };
+    cleanups.set(keyOf(obj), fresh);
+    return fresh;
+  };
   return {
     kind,
     deps,
@@ -55,21 +62,22 @@ export function createEngineCore<T extends ManagedObject, O, A, D, S extends obj
     },
     forget(key) {
       written.delete(key);
+      cleanups.delete(key);
     },
     cleanupAttempt(obj) {
-      const n = (attempts.get(uidOf(obj)) ?? 0) + 1;
-      attempts.set(uidOf(obj), n);
-      return n;
+      const entry = cleanupOf(obj);
+      entry.attempts++;
+      return entry.attempts;
     },
     cleanupNotBefore(obj, atMs) {
-      notBefore.set(uidOf(obj), atMs);
+      cleanupOf(obj).notBefore = atMs;
     },
     cleanupWaitMs(obj, nowMs) {
-      return Math.max(0, (notBefore.get(uidOf(obj)) ?? 0) - nowMs);
+      const entry = cleanups.get(keyOf(obj));
+      return entry && entry.uid === uidOf(obj) ? Math.max(0, entry.notBefore - nowMs) : 0;
     },
     cleanupDone(obj) {
-      attempts.delete(uidOf(obj));
-      notBefore.delete(uidOf(obj));
+      cleanups.delete(keyOf(obj));
       written.delete(keyOf(obj));
     },
     async write(obj, status, refusal) {
