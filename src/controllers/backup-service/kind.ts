@@ -1,12 +1,10 @@
-import type { Logger } from 'pino';
 import {
   BACKUP_API_ERROR_CODES,
-  type BackupClient,
   type ClusterInfo,
   isBackupApiError,
   serverMessage,
 } from '../../backup-api/index.ts';
-import { isStale, repositoriesById } from '../cluster-observations.ts';
+import { isStale } from '../cluster-observations.ts';
 import type { ManagedKind } from '../engine/managed-kind.ts';
 import type { Refusal } from '../engine/refusal-memory.ts';
 import type { ControllerDeps } from '../operator.ts';
@@ -21,6 +19,7 @@ import {
   type ObservedConfig,
   readConfig,
 } from './config.ts';
+import { createServiceFanOut } from './fan-out.ts';
 import { servicePollIntervalMs } from './poll-interval.ts';
 import { SERVICE_REASONS, serviceStatusFor } from './status.ts';
 
@@ -98,46 +97,7 @@ export function createBackupServiceKind(
   const staleAnnounced = new Set<string>();
   const pollOf = (obj: Service) => servicePollIntervalMs(obj, deps.timings.servicePollIntervalMs);
 
-  /** Repository ids of the BackupRepositories that use this service (cache only). */
-  const declaredIds = (service: Service) =>
-    deps.kinds.repositories.store
-      .list(service.metadata.namespace ?? '')
-      .filter((r) => r.spec.serviceRef.name === service.metadata.name)
-      .map((r) => r.spec.repositoryId ?? r.metadata.name);
-  /**
-   * One `GET /plan` per poll for all BackupPlans of the service (none when it has none): the plans
-   * read it from the shared observations, and those whose server plan changed are looked at.
-   */
-  const listPlans = async (
-    service: Service,
-    client: BackupClient,
-    key: string,
-    signal: AbortSignal,
-    log: Logger,
-  ) => {
-    const ns = service.metadata.namespace ?? '';
-    const mine = deps.kinds.plans.store
-      .list(ns)
-      .filter((p) => p.spec.serviceRef.name === service.metadata.name);
-    if (mine.length === 0) return;
-    let changed: string[];
-    const startedAt = deps.clock.now();
-    try {
-      changed = deps.observations.recordPlans(key, await client.listPlans({ signal }), startedAt);
-    } catch (err) {
-      // The plans read their own plan while the list is missing or old; the poll itself stands.
-      log.warn({ err }, 'could not list plans');
-      return;
-    }
-    const names = new Set(changed);
-    for (const p of mine)
-      if (names.has(p.spec.planName ?? p.metadata.name)) deps.kinds.plans.enqueue(`${ns}/${p.metadata.name}`);
-  };
-  /** Every repository of the service, polled or declared (one created since the last poll too). */
-  const announceAll = (key: string, info: ClusterInfo | undefined, service: Service) => {
-    const polled = info ? [...repositoriesById(info).keys()] : [];
-    deps.repositoriesChanged(key, [...new Set([...polled, ...declaredIds(service)])]);
-  };
+  const { declaredIds, listPlans, announceAll } = createServiceFanOut(deps);
 
   return {
     store: access.store as ManagedKind<Service, ServiceObserved, ConfigAction, 'polled', Status>['store'],
