@@ -13,6 +13,7 @@ import {
   triggerOwner,
 } from '../intent/index.ts';
 import type { ControllerDeps } from '../operator.ts';
+import { readRepository } from '../repository-reads.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import { type CustomResourceClient, EventType, metaTime } from '../runtime/index.ts';
 import { mirrorRepository } from './status.ts';
@@ -125,10 +126,7 @@ async function recoverToken(
 ): Promise<boolean> {
   const { client, observed, id, signal, echoes, obj, deps } = input;
   const sentAtMs = Date.parse(since);
-  const repository = (await client.getRepository(observed.state, id, { signal }).catch((err: unknown) => {
-    if (isBackupApiError(err) && err.status === 404) return undefined;
-    throw err;
-  })) as typeof observed.repository | undefined;
+  const repository = (await readRepository(client, observed.state, id, signal))?.repository;
   if (!repository) {
     // Gone since the poll: the next poll tells where it is; nothing is sent meanwhile.
     result.waitMs = Math.min(result.waitMs ?? Infinity, deps.timings.taskPollIntervalMs);
