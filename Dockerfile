@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # cbbs-operator image: `docker build -t cbbs-operator .` at the repository root.
-# Three stages on the same Node 24 base: build (all dependencies, `tsc` to dist/), production
-# dependencies only, and a small runtime that runs `node dist/main.js` as uid 65532.
+# Two stages on the same Node 24 base: build (all dependencies, one bundle per entry point into
+# dist/ by scripts/bundle.ts) and a small runtime that runs `node dist/main.js` as uid 65532. The
+# bundles need no node_modules at run time.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -9,14 +10,10 @@ WORKDIR /src
 # Dependencies first so that source edits do not invalidate the npm ci layer.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/bundle.ts ./scripts/
 COPY src ./src
 RUN npm run build
-
-FROM ${NODE_IMAGE} AS production-deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="cbbs-operator" \
@@ -26,7 +23,6 @@ ENV NODE_ENV=production
 WORKDIR /app
 # Everything is owned by root and read-only for the operator's user; the chart also mounts the
 # root filesystem read-only.
-COPY --from=production-deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY deploy/crds ./deploy/crds

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
 
   if (!values['no-build']) {
     log('building dist/ (npm run build)');
-    execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], {
+    execFileSync(process.execPath, [join(root, 'scripts/bundle.ts')], {
       cwd: root,
       stdio: 'inherit',
     });

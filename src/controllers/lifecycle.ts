@@ -1,11 +1,12 @@
-import { CoordinationV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KindQueues } from './kinds.ts';
 import type { Operator, OperatorOptions } from './operator.ts';
 import {
   type Clock,
   type Controller,
-  createApiFactory,
+  createKubeRest,
   createLeaderElector,
+  createLeaseClient,
   type LeaderElector,
   type Reflector,
   type RuntimeMetrics,
@@ -22,7 +23,7 @@ function createOperatorElector(
 ): LeaderElector {
   // Lease calls get a short deadline: a renewal hanging on a slow API server must not outlive
   // the renew deadline, or two replicas could lead at once.
-  const leaseApi = createApiFactory(opts.kc, { requestTimeoutMs: 3_000 }).makeApiClient(CoordinationV1Api);
+  const leaseApi = createLeaseClient(createKubeRest(opts.kc, { requestTimeoutMs: 3_000 }));
   return createLeaderElector({
     client: leaseApi,
     namespace: le.namespace,

@@ -1,11 +1,4 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  EventsV1Api,
-  type KubeConfig,
-  type KubernetesObject,
-  type V1Secret,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { KindMeta } from '../crds/index.ts';
@@ -30,18 +23,21 @@ import {
   type Clock,
   type Controller,
   type CustomResourceClient,
-  createApiFactory,
   createBackoff,
   createController,
   createCustomResourceClient,
   createEventRecorder,
+  createEventsClient,
+  createKubeRest,
   createReflector,
   createRuntimeMetrics,
+  createSecretsClient,
   createWatch,
   createWorkQueue,
   type EventRecorder,
   EXTERNAL_API_BACKOFF,
   enqueueKeys,
+  type KubeRest,
   METADATA_WATCH_ACCEPT,
   type ReadonlyStore,
   type Reconciler,
@@ -174,7 +170,7 @@ interface KindCaches {
  * kinds that talk to a Backup Service are partitioned by service (see {@link servicePartitionOf}).
  */
 function createKindCaches(
-  customObjects: CustomObjectsApi,
+  rest: KubeRest,
   reflectorOptions: SharedReflectorOptions,
   clock: Clock,
   metrics: RuntimeMetrics,
@@ -185,7 +181,7 @@ function createKindCaches(
   const kinds = {} as ControllerDeps['kinds'];
   for (const name of KIND_NAMES) {
     const meta = KIND_META[name];
-    const client = createCustomResourceClient<KindTypes[typeof name]>(customObjects, meta);
+    const client = createCustomResourceClient<KindTypes[typeof name]>(rest, meta);
     const partitionOf = servicePartitionOf(name, reflectors);
     const queue = createWorkQueue({
       name: meta.singular,
@@ -197,7 +193,7 @@ function createKindCaches(
     const reflector = createReflector<KindTypes[typeof name]>({
       ...reflectorOptions,
       kind: meta.kind,
-      list: (ns) => client.list(ns),
+      list: (ns, signal) => client.list(ns, signal),
       watchPath: (ns) => client.watchPath(ns),
     });
     queues[name] = queue;
@@ -263,11 +259,9 @@ export function createOperator(opts: OperatorOptions): Operator {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
   const metrics: RuntimeMetrics = createRuntimeMetrics(opts.registry);
-  const api = createApiFactory(opts.kc);
-  const customObjects = api.makeApiClient(CustomObjectsApi);
-  const core = api.makeApiClient(CoreV1Api);
+  const rest = createKubeRest(opts.kc);
   const reflectorOptions: SharedReflectorOptions = {
-    watch: createWatch(opts.kc),
+    watch: createWatch(rest),
     namespaces: opts.namespaces,
     log,
     clock,
@@ -275,7 +269,7 @@ export function createOperator(opts: OperatorOptions): Operator {
     ...(opts.resyncPeriodMs !== undefined ? { resyncPeriodMs: opts.resyncPeriodMs } : {}),
   };
   const { queues, reflectors, kinds } = createKindCaches(
-    customObjects,
+    rest,
     reflectorOptions,
     clock,
     metrics,
@@ -283,8 +277,8 @@ export function createOperator(opts: OperatorOptions): Operator {
   );
   const secrets = createReferencedSecrets({
     ...reflectorOptions,
-    watch: createWatch(opts.kc, { accept: METADATA_WATCH_ACCEPT }),
-    core,
+    watch: createWatch(rest, { accept: METADATA_WATCH_ACCEPT }),
+    secretsApi: createSecretsClient(rest),
     kinds: reflectors,
     onUnreadable: (key) => enqueueSecretDependents(reflectors, queues, key),
   });
@@ -307,7 +301,7 @@ export function createOperator(opts: OperatorOptions): Operator {
     observations: createClusterObservations(),
     repositoriesChanged: createRepositoriesChanged(reflectors, queues),
     events: createEventRecorder({
-      client: api.makeApiClient(EventsV1Api),
+      client: createEventsClient(rest),
       instance: opts.identity,
       log,
       clock,

@@ -1,10 +1,4 @@
-import {
-  type CoreV1Api,
-  type KubernetesListObject,
-  type KubernetesObject,
-  setHeaderOptions,
-  type V1Secret,
-} from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { KIND_NAMES, type KindName, type KindReflectors, type KindTypes } from './kinds.ts';
 import { secretKeysOf } from './references.ts';
 import {
@@ -17,6 +11,7 @@ import {
   type Reflector,
   type ReflectorHandler,
   type ReflectorOptions,
+  type SecretsClient,
   splitKey,
   systemClock,
   type TimerHandle,
@@ -34,8 +29,8 @@ const READ_RETRY = { baseMs: 1_000, maxMs: 30_000 } as const;
 /** Options for {@link createReferencedSecrets}. */
 export interface ReferencedSecretsOptions
   extends Omit<ReflectorOptions<KubernetesObject>, 'kind' | 'list' | 'watchPath'> {
-  core: CoreV1Api;
-  /** Must ask for metadata only: `createWatch(kc, { accept: METADATA_WATCH_ACCEPT })`. */
+  secretsApi: SecretsClient;
+  /** Must ask for metadata only: `createWatch(rest, { accept: METADATA_WATCH_ACCEPT })`. */
   watch: WatchClient;
   /** The kinds' caches: what their objects reference is what this cache holds. */
   kinds: KindReflectors;
@@ -60,18 +55,15 @@ function slim(obj: KubernetesObject): KubernetesObject {
 
 /** Lists the metadata of every Secret of a namespace (or all), page by page. */
 async function listSecretMetadata(
-  core: CoreV1Api,
+  secretsApi: SecretsClient,
   namespace: string | undefined,
 ): Promise<KubernetesListObject<KubernetesObject>> {
-  const options = setHeaderOptions('Accept', METADATA_LIST_ACCEPT);
   const items: KubernetesObject[] = [];
   let next: string | undefined;
   let resourceVersion: string | undefined;
   do {
-    const page = { limit: LIST_PAGE_SIZE, ...(next ? { _continue: next } : {}) };
-    const list = namespace
-      ? await core.listNamespacedSecret({ namespace, ...page }, options)
-      : await core.listSecretForAllNamespaces(page, options);
+    const page = { limit: LIST_PAGE_SIZE, ...(next ? { continue: next } : {}) };
+    const list = await secretsApi.list(namespace, page, METADATA_LIST_ACCEPT);
     // An empty PartialObjectMetadataList comes with `"items": null` (a nil Go slice).
     for (const item of list.items ?? []) items.push(slim(item));
     resourceVersion = list.metadata?.resourceVersion;
@@ -114,13 +106,13 @@ interface ReadState {
  * newest content read; `hasSynced` waits for the first read of every referenced Secret.
  */
 export function createReferencedSecrets(opts: ReferencedSecretsOptions): ReferencedSecrets {
-  const { core, kinds, onUnreadable } = opts;
+  const { secretsApi, kinds, onUnreadable } = opts;
   const clock = opts.clock ?? systemClock;
   const log = opts.log.child({ kind: 'Secret' });
   const meta = createReflector<KubernetesObject>({
     ...opts,
     kind: 'Secret',
-    list: (ns) => listSecretMetadata(core, ns),
+    list: (ns) => listSecretMetadata(secretsApi, ns),
     watchPath: (ns) => (ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets'),
     watch: slimWatch(opts.watch),
     // The kinds' own resyncs re-reconcile everything; a Secret resync would add nothing.
@@ -171,7 +163,7 @@ export function createReferencedSecrets(opts: ReferencedSecretsOptions): Referen
     state.inFlight = true;
     active++;
     try {
-      const secret = await core.readNamespacedSecret({ namespace, name });
+      const secret = await secretsApi.read(namespace, name);
       // Dropped, deleted or stopped meanwhile: the content must not come back into the store.
       if (stopped || reads.get(key) !== state || metaVersion(key) === undefined) return;
       state.failures = 0;

@@ -3,8 +3,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BackupServiceResource } from '../../src/controllers/resources.ts';
 import {
-  createApiFactory,
   createCustomResourceClient,
+  createKubeRest,
   createReflector,
   createWatch,
   type Reflector,
@@ -30,14 +30,14 @@ describe('reflector against a restarting API server', () => {
     await installCrds(kc, await readCrds(new URL('../../deploy/crds', import.meta.url).pathname));
     namespace = await createTestNamespace(kc, 'reflector');
     const client = createCustomResourceClient<BackupServiceResource>(
-      createApiFactory(kc, { requestTimeoutMs: 5_000 }).makeApiClient(CustomObjectsApi),
+      createKubeRest(kc, { requestTimeoutMs: 5_000 }),
       backupServiceKind,
     );
     reflector = createReflector<BackupServiceResource>({
       kind: 'BackupService',
       list: (ns) => client.list(ns),
       watchPath: (ns) => client.watchPath(ns),
-      watch: createWatch(kc),
+      watch: createWatch(createKubeRest(kc)),
       namespaces: [namespace],
       log: pino({ level: process.env.CBBS_TEST_LOG_LEVEL ?? 'silent' }),
       backoff: { baseMs: 100, maxMs: 1_000 },

@@ -1,12 +1,12 @@
-import { CustomObjectsApi, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BackupServiceResource } from '../../src/controllers/resources.ts';
 import {
   type CustomResourceClient,
-  createApiFactory,
   createCustomResourceClient,
   createEventRecorder,
+  createKubeRest,
   EventType,
   ensureFinalizer,
   FinalizerConflictError,
@@ -27,10 +27,7 @@ describe('controller runtime against the API server', () => {
   beforeAll(async () => {
     kc = kubeConfigFrom(inject('kubeconfig'));
     namespace = await createTestNamespace(kc, 'runtime');
-    services = createCustomResourceClient<BackupServiceResource>(
-      createApiFactory(kc).makeApiClient(CustomObjectsApi),
-      backupServiceKind,
-    );
+    services = createCustomResourceClient<BackupServiceResource>(createKubeRest(kc), backupServiceKind);
   });
 
   const create = async (name: string) => {

@@ -1,6 +1,7 @@
-import { type EventsV1Event, type KubernetesObject, V1MicroTime } from '@kubernetes/client-node';
+import type { EventsV1Event, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.ts';
+import { MicroTime } from './micro-time.ts';
 import type { ReadonlyDeep } from './store.ts';
 
 /** events.k8s.io/v1 event types. */
@@ -127,7 +128,7 @@ export function createEventRecorder(opts: EventRecorderOptions): DedupingEventRe
       lapsed.delete(key);
       open.set(key, { sentAt: now, count: 0 });
       evictOverflow();
-      const eventTime = new V1MicroTime(now);
+      const eventTime = new MicroTime(now);
       const body: EventsV1Event = {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',

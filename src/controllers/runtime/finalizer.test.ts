@@ -1,4 +1,3 @@
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   startTestApiServer,
@@ -15,7 +14,7 @@ import {
   removeFinalizer,
   removeFinalizerPatch,
 } from './finalizer.ts';
-import { createApiFactory, createCustomResourceClient } from './kube-client.ts';
+import { createCustomResourceClient, createKubeRest } from './kube-client.ts';
 
 const F = 'cbbs.dev/finalizer';
 const obj = (finalizers?: string[]) => ({
@@ -74,11 +73,7 @@ describe('ensureFinalizer / removeFinalizer against a real HTTP server', () => {
   afterEach(async () => {
     await server.close();
   });
-  const client = () =>
-    createCustomResourceClient<TestObject>(
-      createApiFactory(server.kc).makeApiClient(CustomObjectsApi),
-      server,
-    );
+  const client = () => createCustomResourceClient<TestObject>(createKubeRest(server.kc), server);
 
   it('adds once, then removes', async () => {
     const o = server.create('ns', 'one');

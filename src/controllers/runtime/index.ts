@@ -25,6 +25,13 @@ export {
   type Reconciler,
 } from './controller.ts';
 export {
+  createEventsClient,
+  createLeaseClient,
+  createSecretsClient,
+  type ListPage,
+  type SecretsClient,
+} from './core-resources.ts';
+export {
   ErrorPolicy,
   errorPolicy,
   isConflict,
@@ -57,17 +64,21 @@ export {
   removeFinalizerPatch,
 } from './finalizer.ts';
 export {
-  type ApiFactory,
   type CustomResourceClient,
-  createApiFactory,
+  collectionPath,
   createCustomResourceClient,
-  createWatch,
+  createKubeRest,
   type JsonPatchOp,
+  KubeApiError,
+  type KubeRequest,
+  type KubeRest,
+  type KubeRestOptions,
   METADATA_LIST_ACCEPT,
   METADATA_WATCH_ACCEPT,
+  objectPath,
   type ResourceRef,
-  type WatchOptions,
 } from './kube-client.ts';
+export { createWatch, type WatchOptions } from './kube-watch.ts';
 export {
   createLeaderElector,
   type LeaderElector,
@@ -75,6 +86,7 @@ export {
   type LeaseClient,
 } from './leader-election.ts';
 export { createRuntimeMetrics, ReconcileResult, type RuntimeMetrics } from './metrics.ts';
+export { MicroTime } from './micro-time.ts';
 export {
   createReflector,
   desiredStateChanged,

@@ -1,17 +1,14 @@
-import { ApiException, CustomObjectsApi, Watch } from '@kubernetes/client-node';
+import { Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../../test/support/runtime.ts';
 import {
   startTestApiServer,
   type TestApiServer,
   type TestObject,
 } from '../../../test/support/scripted-apiserver.ts';
 import { isConflict, kubeStatus } from './errors.ts';
-import {
-  createApiFactory,
-  createCustomResourceClient,
-  createWatch,
-  withSharedDispatcher,
-} from './kube-client.ts';
+import { createCustomResourceClient, createKubeRest, KubeApiError } from './kube-client.ts';
+import { createWatch } from './kube-watch.ts';
 
 let server: TestApiServer;
 beforeEach(async () => {
@@ -23,13 +20,11 @@ afterEach(async () => {
 
 const client = (requestTimeoutMs?: number) =>
   createCustomResourceClient<TestObject>(
-    createApiFactory(server.kc, requestTimeoutMs === undefined ? {} : { requestTimeoutMs }).makeApiClient(
-      CustomObjectsApi,
-    ),
+    createKubeRest(server.kc, requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
     server,
   );
 
-describe('createApiFactory', () => {
+describe('createKubeRest', () => {
   it('aborts a request the server never answers', async () => {
     server.create('ns', 'one');
     server.hangNext();
@@ -38,14 +33,15 @@ describe('createApiFactory', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
-  it('client-node 2.x ApiException carries a numeric code and the Status JSON as a string body', async () => {
+  it('an error carries the numeric code and the Status JSON as a string body, as client-node 2.x did', async () => {
     server.replyNext(409, { kind: 'Status', code: 409, reason: 'Conflict', message: 'stale' });
     const err = await client()
       .list('ns')
       .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiException);
-    expect((err as ApiException<unknown>).code).toBe(409);
-    expect(typeof (err as ApiException<unknown>).body).toBe('string');
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect((err as KubeApiError).code).toBe(409);
+    expect(typeof (err as KubeApiError).body).toBe('string');
+    expect((err as KubeApiError).message).toContain('stale');
     expect(isConflict(err)).toBe(true);
     expect(kubeStatus(err)).toMatchObject({ reason: 'Conflict', message: 'stale' });
   });
@@ -76,69 +72,81 @@ describe('createCustomResourceClient', () => {
     expect(server.requests.at(-1)?.headers['content-type']).toBe('application/json-patch+json');
     expect(server.get('ns', 'one')?.spec).toEqual({ v: 2, w: 3 });
   });
-
-  it('without explicit options client-node sends json-patch+json for a merge body (why the wrapper exists)', async () => {
-    server.create('ns', 'one');
-    const raw = server.kc.makeApiClient(CustomObjectsApi);
-    await raw
-      .patchNamespacedCustomObjectStatus({
-        ...server,
-        namespace: 'ns',
-        name: 'one',
-        body: { status: { a: 1 } },
-      })
-      .catch(() => undefined);
-    expect(server.requests.at(-1)?.headers['content-type']).toBe('application/json-patch+json');
-  });
 });
 
-describe('createWatch', () => {
-  it('raises client-node’s private watch inactivity timeout (fails if the field disappears)', () => {
-    const defaults = new Watch(server.kc) as unknown as { requestTimeoutMs: number };
-    expect(defaults.requestTimeoutMs).toBe(30_000);
-    expect(
-      (createWatch(server.kc, { inactivityTimeoutMs: 123_000 }) as unknown as { requestTimeoutMs: number })
-        .requestTimeoutMs,
-    ).toBe(123_000);
-  });
-});
-
-describe('withSharedDispatcher', () => {
-  it('hands every request the first dispatcher, with the headers applied each time', async () => {
+describe('shared dispatcher', () => {
+  it('applies the credentials on every request and reuses the first dispatcher', async () => {
+    const used: number[] = [];
     let built = 0;
     const kc = {
-      getName: () => 'kubeconfig authentication',
+      getCurrentCluster: () => server.kc.getCurrentCluster(),
       async applySecurityAuthentication(ctx: {
         setHeaderParam(k: string, v: string): void;
         setDispatcher(d: unknown): void;
       }) {
         built++;
+        await server.kc.applySecurityAuthentication(ctx as never);
         ctx.setHeaderParam('Authorization', `Bearer token-${built}`);
-        ctx.setDispatcher({ agent: built });
+        const id = built;
+        ctx.setDispatcher(
+          new (class extends Agent {
+            override dispatch(...args: Parameters<Agent['dispatch']>) {
+              used.push(id);
+              return super.dispatch(...args);
+            }
+          })(),
+        );
       },
     };
-    const auth = withSharedDispatcher(kc as never);
-    const contexts = [1, 2, 3].map(() => {
-      const headers: Record<string, string> = {};
-      let dispatcher: unknown;
-      return {
-        headers,
-        setHeaderParam: (k: string, v: string) => {
-          headers[k] = v;
-        },
-        setDispatcher: (d: unknown) => {
-          dispatcher = d;
-        },
-        getDispatcher: () => dispatcher,
-      };
-    });
-    for (const ctx of contexts) await auth.applySecurityAuthentication(ctx as never);
-    expect(contexts.map((c) => c.getDispatcher())).toEqual([{ agent: 1 }, { agent: 1 }, { agent: 1 }]);
-    expect(contexts.map((c) => c.headers.Authorization)).toEqual([
+    const rest = createKubeRest(kc as never);
+    server.create('ns', 'one');
+    for (let i = 0; i < 3; i++) await rest.request({ method: 'GET', path: `${server.watchPath('ns')}/one` });
+    expect(server.requests.slice(-3).map((r) => r.headers.authorization)).toEqual([
       'Bearer token-1',
       'Bearer token-2',
       'Bearer token-3',
     ]);
-    expect(auth.getName()).toBe('kubeconfig authentication');
+    expect(built).toBe(3);
+    expect(used).toEqual([1, 1, 1]);
+  });
+});
+
+describe('createWatch', () => {
+  const watchOnce = (rest: ReturnType<typeof createKubeRest>, inactivityTimeoutMs?: number) => {
+    const events: Array<[string, string | undefined]> = [];
+    let resolveDone: (err: unknown) => void = () => {};
+    const done = new Promise<unknown>((r) => {
+      resolveDone = r;
+    });
+    const started = createWatch(rest, inactivityTimeoutMs === undefined ? {} : { inactivityTimeoutMs }).watch(
+      server.watchPath('ns'),
+      { resourceVersion: '0' },
+      (phase, obj) => events.push([phase, (obj as { metadata?: { name?: string } }).metadata?.name]),
+      (err) => resolveDone(err),
+    );
+    return { events, done, started };
+  };
+
+  it('delivers one event per line and ends once when aborted', async () => {
+    server.create('ns', 'one');
+    const { events, done, started } = watchOnce(createKubeRest(server.kc));
+    const controller = await started;
+    server.create('ns', 'two');
+    await eventually(() => events.some((e) => e[1] === 'two'));
+    expect(events.every(([phase]) => phase === 'ADDED')).toBe(true);
+    controller.abort();
+    expect(await done).toBeDefined();
+  });
+
+  it('ends with the HTTP status of a refused watch', async () => {
+    server.misbehaveNextWatch('http500');
+    const { done } = watchOnce(createKubeRest(server.kc));
+    expect(await done).toMatchObject({ code: 500 });
+  });
+
+  it('ends with a TimeoutError when the stream stays silent past the inactivity timeout', async () => {
+    server.misbehaveNextWatch('silent');
+    const { done } = watchOnce(createKubeRest(server.kc), 200);
+    expect(await done).toMatchObject({ name: 'TimeoutError' });
   });
 });

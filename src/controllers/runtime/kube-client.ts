@@ -1,83 +1,146 @@
-import {
-  type Configuration,
-  type CustomObjectsApi,
-  createConfiguration,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  PatchStrategy,
-  type RequestContext,
-  type SecurityAuthentication,
-  ServerConfiguration,
-  setHeaderMiddleware,
-  setHeaderOptions,
-  Watch,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import { type Dispatcher, getGlobalDispatcher, request } from 'undici';
 import { isNotFound } from './errors.ts';
 
-/** Options for {@link createApiFactory}. */
-export interface ApiFactoryOptions {
-  /** Abort every non-watch request after this long; 30 s unless told. client-node 2.0.1 sets none. */
+/**
+ * The Kubernetes REST calls the operator makes, over undici, with client-node's KubeConfig for
+ * loading and authentication only.
+ *
+ * Why not client-node's generated API classes: importing them loads about 700 model and 60 API
+ * modules, whose source text and compiled code held about 80 MB of the operator's RSS (a heap
+ * snapshot at 50 repositories: 21 MB of module source strings alone, docs/scale.md). The operator
+ * uses a dozen calls of five resources; those are below. The image's bundle (scripts/bundle.ts)
+ * then leaves the generated modules out.
+ */
+
+/** Options for {@link createKubeRest}. */
+export interface KubeRestOptions {
+  /** Abort every non-watch request after this long; 30 s unless told. */
   requestTimeoutMs?: number;
   userAgent?: string;
 }
 
-/** Makes client-node API clients that share one configuration. */
-export interface ApiFactory {
-  makeApiClient<T>(apiClientType: new (config: Configuration) => T): T;
+/** One Kubernetes API request. */
+export interface KubeRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path below the server URL, e.g. `/api/v1/namespaces/ns/secrets/name`. */
+  path: string;
+  query?: Readonly<Record<string, string | number | boolean | undefined>>;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Content-Type of the body; `application/json` unless told (patches name their strategy). */
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
 }
 
+/** A Kubernetes API error: the HTTP status and the response text (a metav1.Status as JSON). */
+export class KubeApiError extends Error {
+  override readonly name = 'KubeApiError';
+  /** HTTP status; `errors.ts` reads it as client-node's `ApiException.code`. */
+  readonly code: number;
+  /** The raw response text, as client-node's `ApiException.body`. */
+  readonly body: string;
+
+  constructor(code: number, body: string, method: string, path: string) {
+    super(`HTTP ${code} on ${method} ${path}: ${statusMessage(body)}`);
+    this.code = code;
+    this.body = body;
+  }
+}
+
+function statusMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    if (typeof parsed.message === 'string') return parsed.message;
+  } catch {
+    // Not JSON (a proxy's error page): a short excerpt says enough.
+  }
+  return body.slice(0, 200);
+}
+
+/** Sends Kubernetes API requests with the kubeconfig's server and credentials. */
+export interface KubeRest {
+  /** The parsed JSON answer; rejects with {@link KubeApiError} on a non-2xx status. */
+  request<T>(req: KubeRequest): Promise<T>;
+  /** A GET whose body is streamed (a watch); no request timeout; rejects on a non-2xx status. */
+  stream(req: Omit<KubeRequest, 'method' | 'body' | 'contentType'>): Promise<Dispatcher.ResponseData>;
+}
+
+type Authentication = Pick<KubeConfig, 'getCurrentCluster' | 'applySecurityAuthentication'>;
+
 /**
- * Creates client-node API clients with a request timeout on every call.
+ * Creates a {@link KubeRest} for the kubeconfig's current cluster.
  *
- * Why: client-node 2.0.1's `KubeConfig.makeApiClient` passes no AbortSignal to undici, so a request on
- * a half-open connection hangs forever and with it the reconcile. A promise middleware sets
- * `AbortSignal.timeout` on every request context; per-call options built with `setHeaderOptions` use
- * the `append` merge strategy and keep it.
+ * Credentials are applied per request (tokens and exec plugins may rotate them); the HTTP
+ * dispatcher of the first request serves every later one. Why: client-node builds a new undici
+ * Agent per authentication, so each call would open its own TLS connection (the handshake was the
+ * largest item of a cold sync's CPU profile); the TLS material of a kubeconfig does not change
+ * while the process runs.
  */
-export function createApiFactory(kc: KubeConfig, opts: ApiFactoryOptions = {}): ApiFactory {
+export function createKubeRest(kc: Authentication, opts: KubeRestOptions = {}): KubeRest {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const server = cluster.server.replace(/\/+$/, '');
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
-  const config = createConfiguration({
-    baseServer: new ServerConfiguration(cluster.server, {}),
-    authMethods: { default: withSharedDispatcher(kc) },
-    middleware: [setHeaderMiddleware('User-Agent', opts.userAgent ?? 'cbbs-operator')],
-    promiseMiddleware: [
-      {
-        pre: async (ctx) => {
-          ctx.setSignal(AbortSignal.timeout(timeoutMs));
-          return ctx;
-        },
-        post: async (res) => res,
+  const userAgent = opts.userAgent ?? 'cbbs-operator';
+  let shared: Dispatcher | undefined;
+
+  async function authenticated(): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher }> {
+    const headers: Record<string, string> = {};
+    let fresh: Dispatcher | undefined;
+    const context = {
+      setHeaderParam: (key: string, value: string) => {
+        headers[key.toLowerCase()] = value;
       },
-    ],
-  });
-  return { makeApiClient: (apiClientType) => new apiClientType(config) };
+      setDispatcher: (d: Dispatcher) => {
+        fresh = d;
+      },
+      getDispatcher: () => fresh,
+    };
+    await kc.applySecurityAuthentication(context as never);
+    if (shared === undefined && fresh !== undefined) shared = fresh;
+    else if (fresh !== undefined && fresh !== shared) void fresh.close().catch(() => undefined);
+    return { headers, dispatcher: shared ?? getGlobalDispatcher() };
+  }
+
+  async function send(req: KubeRequest, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
+    const { headers, dispatcher } = await authenticated();
+    headers['user-agent'] = userAgent;
+    headers.accept = req.accept ?? 'application/json';
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers['content-type'] = req.contentType ?? 'application/json';
+    }
+    const res = await request(server + req.path + queryString(req.query), {
+      method: req.method,
+      headers,
+      dispatcher,
+      ...(body === undefined ? {} : { body }),
+      ...(signal ? { signal } : {}),
+    });
+    if (res.statusCode >= 200 && res.statusCode < 300) return res;
+    throw new KubeApiError(res.statusCode, await res.body.text(), req.method, req.path);
+  }
+
+  return {
+    async request<T>(req: KubeRequest): Promise<T> {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const res = await send(req, req.signal ? AbortSignal.any([req.signal, timeout]) : timeout);
+      const text = await res.body.text();
+      return (text === '' ? undefined : JSON.parse(text)) as T;
+    },
+    stream: (req) => send({ ...req, method: 'GET' }, req.signal),
+  };
 }
 
-/**
- * The kubeconfig's authentication, with one HTTP dispatcher for every request.
- *
- * Why: client-node 2.0.1 builds a new undici Agent in every `applySecurityAuthentication`, so each
- * Kubernetes call opened its own TLS connection (the handshake was the largest item of a cold
- * sync's CPU profile). Headers (tokens, which may rotate) are still applied per request; the TLS
- * material of a kubeconfig does not change while the process runs, so the first dispatcher serves.
- */
-export function withSharedDispatcher(
-  kc: Pick<KubeConfig, 'applySecurityAuthentication' | 'getName'>,
-): SecurityAuthentication {
-  let shared: ReturnType<RequestContext['getDispatcher']>;
-  return {
-    getName: () => kc.getName(),
-    async applySecurityAuthentication(context: RequestContext) {
-      await kc.applySecurityAuthentication(context);
-      const fresh = context.getDispatcher();
-      if (fresh === undefined) return;
-      if (shared === undefined) shared = fresh;
-      else context.setDispatcher(shared);
-    },
-  };
+function queryString(query: KubeRequest['query']): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
 }
 
 /** `Accept` of a LIST that returns only metadata (`PartialObjectMetadataList`), for any resource. */
@@ -85,41 +148,17 @@ export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataLi
 /** `Accept` of a WATCH whose events carry only metadata (`PartialObjectMetadata`). */
 export const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
-/** Options for {@link createWatch}. */
-export interface WatchOptions {
-  /** See {@link createWatch}; 180 s unless told. */
-  inactivityTimeoutMs?: number;
-  /** An `Accept` header for every watch request, e.g. {@link METADATA_WATCH_ACCEPT}. */
-  accept?: string;
+/** The collection path of a namespaced resource, or of all namespaces when `namespace` is undefined. */
+export function collectionPath(ref: ResourceRef, namespace: string | undefined): string {
+  const base = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
+  return namespace === undefined
+    ? `${base}/${ref.plural}`
+    : `${base}/namespaces/${encodeURIComponent(namespace)}/${ref.plural}`;
 }
 
-/**
- * Creates a client-node `Watch` whose inactivity timeout is `inactivityTimeoutMs`.
- *
- * Why: client-node 2.0.1's Watch aborts a stream after 30 s without data (private `requestTimeoutMs`,
- * also used as the connect timeout). The apiserver sends bookmarks only about once a minute, so idle
- * watches would be torn down every 30 s. The reflector has its own watchdog; this one is set above it.
- *
- * `accept`: client-node's Watch takes no headers; it reads only the current cluster and the request
- * authentication from its KubeConfig, so a config that adds the header after authenticating is
- * enough (a metadata-only watch then needs no watch implementation of our own).
- */
-export function createWatch(kc: KubeConfig, opts: WatchOptions = {}): Watch {
-  const { accept } = opts;
-  const config = accept
-    ? ({
-        getCurrentCluster: () => kc.getCurrentCluster(),
-        applySecurityAuthentication: async (ctx: RequestContext) => {
-          await kc.applySecurityAuthentication(ctx);
-          ctx.setHeaderParam('Accept', accept);
-        },
-      } as unknown as KubeConfig)
-    : kc;
-  const watch = new Watch(config);
-  const internals = watch as unknown as { requestTimeoutMs?: number };
-  if (typeof internals.requestTimeoutMs === 'number')
-    internals.requestTimeoutMs = opts.inactivityTimeoutMs ?? 180_000;
-  return watch;
+/** The path of one namespaced object. */
+export function objectPath(ref: ResourceRef, namespace: string, name: string): string {
+  return `${collectionPath(ref, namespace)}/${encodeURIComponent(name)}`;
 }
 
 /** An RFC 6902 JSON patch operation. */
@@ -127,79 +166,58 @@ export type JsonPatchOp =
   | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
   | { op: 'remove'; path: string };
 
-/** Identifies a custom resource's API. */
+/** Identifies a resource's API; `group` is `''` for the core group. */
 export interface ResourceRef {
   group: string;
   version: string;
   plural: string;
 }
 
-/** Typed access to one namespaced custom resource through client-node's CustomObjectsApi. */
+/** Typed access to one namespaced custom resource. */
 export interface CustomResourceClient<T extends KubernetesObject> {
   /** The object, or `undefined` when it does not exist. */
   get(namespace: string, name: string): Promise<T | undefined>;
   /** Lists one namespace, or all namespaces when `namespace` is undefined. */
-  list(namespace: string | undefined): Promise<KubernetesListObject<T>>;
+  list(namespace: string | undefined, signal?: AbortSignal): Promise<KubernetesListObject<T>>;
   /** JSON merge patch of the `/status` subresource; `patch` is the body, e.g. `{ status: {...} }`. */
   patchStatus(namespace: string, name: string, patch: object): Promise<T>;
   /** JSON merge patch of the object (metadata/spec). */
   mergePatch(namespace: string, name: string, patch: object): Promise<T>;
   /** RFC 6902 JSON patch of the object; `test` ops make it conditional. */
   jsonPatch(namespace: string, name: string, ops: readonly JsonPatchOp[]): Promise<T>;
-  /** The collection path for client-node's Watch. */
+  /** The collection path to watch. */
   watchPath(namespace: string | undefined): string;
 }
 
-/**
- * Creates a {@link CustomResourceClient}.
- *
- * Why the explicit Content-Type: the generated patch methods pick the first media type they accept,
- * `application/json-patch+json`, whatever the body is; a merge-patch body then fails. Custom
- * resources do not support strategic merge patch at all.
- */
+const MERGE_PATCH = 'application/merge-patch+json';
+const JSON_PATCH = 'application/json-patch+json';
+
+/** Creates a {@link CustomResourceClient}; custom resources take merge and JSON patches only. */
 export function createCustomResourceClient<T extends KubernetesObject>(
-  api: CustomObjectsApi,
+  rest: KubeRest,
   ref: ResourceRef,
 ): CustomResourceClient<T> {
-  const { group, version, plural } = ref;
-  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  const json = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+  const patch = (path: string, body: unknown, contentType: string) =>
+    rest.request<T>({ method: 'PATCH', path, body, contentType });
   return {
     async get(namespace, name) {
       try {
-        return (await api.getNamespacedCustomObject({ group, version, plural, namespace, name })) as T;
+        return await rest.request<T>({ method: 'GET', path: objectPath(ref, namespace, name) });
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;
       }
     },
-    async list(namespace) {
-      const res = namespace
-        ? await api.listNamespacedCustomObject({ group, version, plural, namespace })
-        : await api.listClusterCustomObject({ group, version, plural });
-      return res as KubernetesListObject<T>;
-    },
-    async patchStatus(namespace, name, patch) {
-      return (await api.patchNamespacedCustomObjectStatus(
-        { group, version, plural, namespace, name, body: patch },
-        merge,
-      )) as T;
-    },
-    async mergePatch(namespace, name, patch) {
-      return (await api.patchNamespacedCustomObject(
-        { group, version, plural, namespace, name, body: patch },
-        merge,
-      )) as T;
-    },
-    async jsonPatch(namespace, name, ops) {
-      return (await api.patchNamespacedCustomObject(
-        { group, version, plural, namespace, name, body: ops },
-        json,
-      )) as T;
-    },
-    watchPath: (namespace) =>
-      namespace
-        ? `/apis/${group}/${version}/namespaces/${namespace}/${plural}`
-        : `/apis/${group}/${version}/${plural}`,
+    list: (namespace, signal) =>
+      rest.request<KubernetesListObject<T>>({
+        method: 'GET',
+        path: collectionPath(ref, namespace),
+        ...(signal ? { signal } : {}),
+      }),
+    patchStatus: (namespace, name, body) =>
+      patch(`${objectPath(ref, namespace, name)}/status`, body, MERGE_PATCH),
+    mergePatch: (namespace, name, body) => patch(objectPath(ref, namespace, name), body, MERGE_PATCH),
+    jsonPatch: (namespace, name, ops) => patch(objectPath(ref, namespace, name), ops, JSON_PATCH),
+    watchPath: (namespace) => collectionPath(ref, namespace),
   };
 }

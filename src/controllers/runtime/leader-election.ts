@@ -1,8 +1,9 @@
-import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { type Clock, sleep, systemClock } from './clock.ts';
 import { isConflict, isNotFound } from './errors.ts';
 import type { RuntimeMetrics } from './metrics.ts';
+import { MicroTime } from './micro-time.ts';
 
 /** The part of client-node's CoordinationV1Api the elector uses. */
 export interface LeaseClient {
@@ -75,7 +76,7 @@ async function tryAcquireOrRenew(target: LeaseTarget, state: LeaseState): Promis
     lease = await client.readNamespacedLease({ name, namespace });
   } catch (err) {
     if (!isNotFound(err)) throw err;
-    const time = new V1MicroTime(now);
+    const time = new MicroTime(now);
     state.lastLease = await client.createNamespacedLease({
       namespace,
       body: {
@@ -105,7 +106,7 @@ async function tryAcquireOrRenew(target: LeaseTarget, state: LeaseState): Promis
   const heldMs = (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
   if (holder !== '' && holder !== identity && seen.at + heldMs > now) return false;
   const renewing = holder === identity;
-  const time = new V1MicroTime(now);
+  const time = new MicroTime(now);
   state.lastLease = await client.replaceNamespacedLease({
     name,
     namespace,
@@ -137,7 +138,7 @@ async function releaseLease(target: LeaseTarget, lease: V1Lease, log: Logger): P
           ...lease.spec,
           holderIdentity: '',
           leaseDurationSeconds: 1,
-          renewTime: new V1MicroTime(target.clock.now()),
+          renewTime: new MicroTime(target.clock.now()),
         },
       },
     });

@@ -1,4 +1,3 @@
-import { CustomObjectsApi, type KubernetesListObject, Watch } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryLogger, eventually } from '../../../test/support/runtime.ts';
 import {
@@ -6,6 +5,8 @@ import {
   type TestApiServer,
   type TestObject,
 } from '../../../test/support/scripted-apiserver.ts';
+import { createCustomResourceClient, createKubeRest } from './kube-client.ts';
+import { createWatch } from './kube-watch.ts';
 import {
   createReflector,
   desiredStateChanged,
@@ -28,26 +29,14 @@ afterEach(async () => {
 });
 
 function startReflector(extra: { namespaces?: string[]; watchdogMs?: number; resyncPeriodMs?: number } = {}) {
-  const api = server.kc.makeApiClient(CustomObjectsApi);
+  const things = createCustomResourceClient<TestObject>(createKubeRest(server.kc), server);
   const events: Array<[ReflectorEventType, string]> = [];
   const { log, lines } = createMemoryLogger();
   const r = createReflector<TestObject>({
     kind: 'Thing',
-    list: (namespace) =>
-      (namespace
-        ? api.listNamespacedCustomObject({
-            group: server.group,
-            version: server.version,
-            plural: server.plural,
-            namespace,
-          })
-        : api.listClusterCustomObject({
-            group: server.group,
-            version: server.version,
-            plural: server.plural,
-          })) as Promise<KubernetesListObject<TestObject>>,
+    list: (namespace, signal) => things.list(namespace, signal),
     watchPath: server.watchPath,
-    watch: new Watch(server.kc),
+    watch: createWatch(createKubeRest(server.kc)),
     log,
     backoff: { baseMs: 10, maxMs: 50 },
     resyncPeriodMs: 0,

@@ -1,11 +1,10 @@
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   startTestApiServer,
   type TestApiServer,
   type TestObject,
 } from '../../../test/support/scripted-apiserver.ts';
-import { createApiFactory, createCustomResourceClient } from './kube-client.ts';
+import { createCustomResourceClient, createKubeRest } from './kube-client.ts';
 import { computeStatusPatch, jsonEqual, mergePatchBetween, writeStatus } from './status-writer.ts';
 
 describe('jsonEqual', () => {
@@ -91,10 +90,7 @@ describe('writeStatus through client-node against a real HTTP server', () => {
 
   it('sends a merge patch to /status and skips an unchanged status', async () => {
     const created = server.create('ns', 'one', { v: 1 });
-    const client = createCustomResourceClient<TestObject>(
-      createApiFactory(server.kc).makeApiClient(CustomObjectsApi),
-      server,
-    );
+    const client = createCustomResourceClient<TestObject>(createKubeRest(server.kc), server);
     const obj = { ...created, metadata: { ...created.metadata, generation: 2 } };
     expect(await writeStatus(client, obj, { phase: 'Ready' })).toBe(true);
     const patch = server.requests.at(-1)!;

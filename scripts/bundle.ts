@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/**
+ * Builds what the image runs: one self-contained ES module per entry point under dist/ (esbuild),
+ * with a source map beside it. `npm run build`; `--outdir DIR` builds elsewhere, `--metafile`
+ * prints the bytes each package contributes.
+ *
+ * Why a bundle and not tsc's one file per module: the operator's resident memory is mostly code.
+ * @kubernetes/client-node's index loads about 700 generated model and 60 API modules that the
+ * operator never calls (it uses KubeConfig only; src/controllers/runtime/kube-client.ts makes its
+ * own requests); as separate modules their source text and compiled code held about 80 MB RSS
+ * (docs/scale.md). Marking client-node's files side-effect free lets the bundler drop every module
+ * nothing imports from.
+ */
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build, type Plugin } from 'esbuild';
+
+const root = join(dirname(new URL(import.meta.url).pathname), '..');
+const { values } = parseArgs({
+  options: {
+    outdir: { type: 'string', default: join(root, 'dist') },
+    metafile: { type: 'boolean', default: false },
+  },
+});
+
+/** The entry points of the image: source file → output path below the output directory. */
+const ENTRY_POINTS = [
+  { in: 'src/main.ts', out: 'main' },
+  { in: 'src/emulator/main.ts', out: 'emulator/main' },
+];
+
+// client-node's modules only declare classes and functions at the top level; its package.json
+// does not say so, so the bundler would keep every generated module that its index re-exports.
+const clientNodeSideEffectFree: Plugin = {
+  name: 'client-node-side-effect-free',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === 'resolved') return undefined;
+      const fromClientNode = args.importer.includes('/@kubernetes/client-node/');
+      if (!fromClientNode && !args.path.startsWith('@kubernetes/client-node')) return undefined;
+      const res = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'resolved',
+      });
+      if (res.errors.length > 0 || !res.path.includes('/@kubernetes/client-node/dist/')) return undefined;
+      return { path: res.path, sideEffects: false };
+    });
+  },
+};
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: ENTRY_POINTS,
+  outdir: values.outdir,
+  outExtension: { '.js': '.js' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  sourcemap: true,
+  // Names stay for stack traces and logs (error `type`); whitespace and syntax are minified because
+  // V8 keeps every script's source text in the heap.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  legalComments: 'linked',
+  metafile: values.metafile,
+  logLevel: 'warning',
+  // CommonJS dependencies (prom-client, pino…) call require(); an ES module has none of its own.
+  banner: {
+    js: "import { createRequire as __cbbsCreateRequire } from 'node:module'; const require = __cbbsCreateRequire(import.meta.url);",
+  },
+  plugins: [clientNodeSideEffectFree],
+});
+
+if (result.metafile) {
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    if (!file.endsWith('.js')) continue;
+    const byPackage = new Map<string, number>();
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'src';
+      byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + bytesInOutput);
+    }
+    const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 12);
+    console.log(`${file}: ${(output.bytes / 1024).toFixed(0)} KiB`);
+    for (const [pkg, bytes] of top) console.log(`  ${(bytes / 1024).toFixed(0).padStart(6)} KiB  ${pkg}`);
+  }
+}
