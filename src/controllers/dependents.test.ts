@@ -2,26 +2,22 @@ import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { createRepositoriesChanged, wireDependents } from './dependents.ts';
 import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors } from './kinds.ts';
+import { createReferenceIndex } from './reference-index.ts';
 import type { Reflector, ReflectorHandler } from './runtime/index.ts';
 
 /** Reflectors and queues holding plain objects, recording what is enqueued. */
 function world(objects: { runs?: object[]; restores?: object[]; repositories?: object[]; plans?: object[] }) {
   const added: string[] = [];
-  const store = (items: object[] = []) => ({ store: { list: () => items } });
-  const queue = (kind: string) => ({ add: (key: string) => added.push(`${kind}:${key}`) });
-  const reflectors = {
-    repositories: store(objects.repositories),
-    plans: store(objects.plans),
-    runs: store(objects.runs),
-    restores: store(objects.restores),
-  };
-  const queues = {
-    repositories: queue('repositories'),
-    plans: queue('plans'),
-    runs: queue('runs'),
-    restores: queue('restores'),
-  };
-  return { changed: createRepositoriesChanged(reflectors as never, queues as never), added };
+  const reflectors = Object.fromEntries(
+    KIND_NAMES.map((k) => [
+      k,
+      fakeReflector((objects as Record<string, KubernetesObject[]>)[k] ?? []).reflector,
+    ]),
+  ) as unknown as KindReflectors;
+  const queues = Object.fromEntries(
+    KIND_NAMES.map((k) => [k, { add: (key: string) => added.push(`${k}:${key}`) }]),
+  ) as unknown as KindQueues;
+  return { changed: createRepositoriesChanged(reflectors, queues, createReferenceIndex(reflectors)), added };
 }
 
 const run = (name: string, phase?: string) => ({
@@ -33,7 +29,12 @@ const run = (name: string, phase?: string) => ({
 describe('createRepositoriesChanged', () => {
   it('enqueues the changed repository and the runs that follow it, but not finished runs', () => {
     const w = world({
-      repositories: [{ metadata: { name: 'repo', namespace: 'ns' }, spec: { serviceRef: { name: 'cb' } } }],
+      repositories: [
+        {
+          metadata: { name: 'repo', namespace: 'ns' },
+          spec: { serviceRef: { name: 'cb' }, storage: { filesystem: { path: '/b' } } },
+        },
+      ],
       runs: [run('running', 'Running'), run('done', 'Succeeded'), run('failed', 'Failed'), run('new')],
     });
     w.changed('ns/cb', ['repo']);
@@ -92,7 +93,7 @@ function setup() {
     KIND_NAMES.map((k) => [k, { add: (key: string) => added.push(`${k}:${key}`) }]),
   ) as unknown as KindQueues;
   const secrets = fakeReflector<V1Secret>([]);
-  wireDependents(reflectors, secrets.reflector, queues);
+  wireDependents(reflectors, secrets.reflector, queues, createReferenceIndex(reflectors));
   return { secrets, added };
 }
 

@@ -1,8 +1,8 @@
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors } from './kinds.ts';
 import { isTerminal } from './one-shot/status.ts';
-import { REFERENCES, type References } from './references.ts';
-import type { BackupRestoreResource, BackupRunResource } from './resources.ts';
+import { type ReferenceIndex, repositoryIdTarget } from './reference-index.ts';
+import type { References } from './references.ts';
 import { type ReadonlyDeep, type Reflector, splitKey } from './runtime/index.ts';
 
 interface StatusFacts {
@@ -33,30 +33,26 @@ const REF_FIELD: Partial<Record<KindName, keyof References>> = {
 
 /** Enqueues every object of every kind whose references in `field` name `key`'s object in its namespace. */
 function enqueueDependents(
-  reflectors: KindReflectors,
+  references: ReferenceIndex,
   queues: KindQueues,
   field: keyof References,
   key: string,
 ): void {
   const { namespace, name } = splitKey(key);
   for (const kind of KIND_NAMES) {
-    const refsOf = REFERENCES[kind] as (o: ReadonlyDeep<KubernetesObject>) => References;
-    for (const obj of reflectors[kind].store.list(namespace) as ReadonlyDeep<KubernetesObject>[]) {
-      if (refsOf(obj)[field].includes(name)) queues[kind].add(`${namespace}/${obj.metadata?.name}`);
-    }
+    for (const referrer of references.referrers(kind, namespace, `${field}:${name}`))
+      queues[kind].add(`${namespace}/${referrer}`);
   }
 }
 
 /** Enqueues every object that reads Secret `key`, and every dependent of a service that reads it. */
-export function enqueueSecretDependents(reflectors: KindReflectors, queues: KindQueues, key: string): void {
-  enqueueDependents(reflectors, queues, 'secrets', key);
+export function enqueueSecretDependents(references: ReferenceIndex, queues: KindQueues, key: string): void {
+  enqueueDependents(references, queues, 'secrets', key);
   // A service's Secrets are the credentials of every object that talks through it: their
   // refusals (a 403 on a write) are retried with the rotated Secret, not minutes later.
   const { namespace, name } = splitKey(key);
-  for (const service of reflectors.services.store.list(namespace)) {
-    if (REFERENCES.services(service).secrets.includes(name))
-      enqueueDependents(reflectors, queues, 'services', `${namespace}/${service.metadata.name}`);
-  }
+  for (const service of references.referrers('services', namespace, `secrets:${name}`))
+    enqueueDependents(references, queues, 'services', `${namespace}/${service}`);
 }
 
 /**
@@ -68,11 +64,12 @@ export function wireDependents(
   reflectors: KindReflectors,
   secrets: Reflector<V1Secret>,
   queues: KindQueues,
+  references: ReferenceIndex,
 ): void {
   // Secrets: any content change matters (rotation), so no generation filter.
   secrets.addHandler((type, key, obj, old) => {
     if (type === 'update' && old && JSON.stringify(old.data) === JSON.stringify(obj.data)) return;
-    enqueueSecretDependents(reflectors, queues, key);
+    enqueueSecretDependents(references, queues, key);
   });
   for (const kind of ['services', 'plans', 'repositories'] as const) {
     const field = REF_FIELD[kind]!;
@@ -81,7 +78,7 @@ export function wireDependents(
     reflectors[kind].addHandler((type, key, obj, old) => {
       if (type === 'resync') return;
       if (type === 'update' && old && !dependentsCare(old, obj)) return;
-      enqueueDependents(reflectors, queues, field, key);
+      enqueueDependents(references, queues, field, key);
     });
   }
   // A run that finishes adds a backup: its repository refreshes its backup summary.
@@ -94,42 +91,41 @@ export function wireDependents(
 
 /**
  * Builds `ControllerDeps.repositoriesChanged`: enqueues the repositories of the service whose ids
- * changed, the service's plans, and the runs and restores that follow those repositories.
+ * changed, the service's plans, and the runs and restores that follow those repositories (from
+ * the reference index: the cost is that of the objects enqueued, not of the namespace).
  */
 export function createRepositoriesChanged(
   reflectors: KindReflectors,
   queues: KindQueues,
+  references: ReferenceIndex,
 ): (serviceKey: string, ids: readonly string[]) => void {
   return (serviceKey, ids) => {
     if (ids.length === 0) return;
     const { namespace, name: serviceName } = splitKey(serviceKey);
     const changed = new Set(ids);
-    const followed = new Set<string>();
-    for (const repo of reflectors.repositories.store.list(namespace)) {
-      const id = repo.spec.repositoryId ?? repo.metadata.name;
-      if (repo.spec.serviceRef.name === serviceName && changed.has(id)) {
-        followed.add(repo.metadata.name);
-        queues.repositories.add(`${namespace}/${repo.metadata.name}`);
-      }
+    const followers = new Set<string>();
+    for (const name of references.referrers('repositories', namespace, `services:${serviceName}`)) {
+      const repo = reflectors.repositories.store.get(`${namespace}/${name}`);
+      if (!repo || !changed.has(repo.spec.repositoryId ?? repo.metadata.name)) continue;
+      queues.repositories.add(`${namespace}/${name}`);
+      for (const kind of ['runs', 'restores'] as const)
+        for (const f of references.referrers(kind, namespace, `repositories:${name}`))
+          followers.add(`${kind}/${f}`);
     }
     // A plan the server refused to change or delete while a repository used it can proceed once
     // the repositories change; the plan reconciler reads the same observation, so this is free.
-    for (const plan of reflectors.plans.store.list(namespace)) {
-      if (plan.spec.serviceRef.name === serviceName) queues.plans.add(`${namespace}/${plan.metadata.name}`);
-    }
-    for (const kind of ['runs', 'restores'] as const) {
-      for (const obj of reflectors[kind].store.list(namespace)) {
-        const source =
-          kind === 'runs'
-            ? (obj as BackupRunResource).spec.repository
-            : (obj as BackupRestoreResource).spec.source;
-        const direct =
-          source.serviceRef?.name === serviceName && source.repositoryId && changed.has(source.repositoryId);
-        const viaRepo = source.repositoryRef && followed.has(source.repositoryRef.name);
-        // A finished run or restore has nothing left to follow: no reconcile per poll.
-        if ((direct || viaRepo) && !isTerminal(obj.status?.phase))
-          queues[kind].add(`${namespace}/${obj.metadata.name}`);
-      }
+    for (const plan of references.referrers('plans', namespace, `services:${serviceName}`))
+      queues.plans.add(`${namespace}/${plan}`);
+    for (const id of changed)
+      for (const kind of ['runs', 'restores'] as const)
+        for (const f of references.referrers(kind, namespace, repositoryIdTarget(serviceName, id)))
+          followers.add(`${kind}/${f}`);
+    for (const follower of followers) {
+      const slash = follower.indexOf('/');
+      const kind = follower.slice(0, slash) as 'runs' | 'restores';
+      const key = `${namespace}/${follower.slice(slash + 1)}`;
+      // A finished run or restore has nothing left to follow: no reconcile per poll.
+      if (!isTerminal(reflectors[kind].store.get(key)?.status?.phase)) queues[kind].add(key);
     }
   };
 }

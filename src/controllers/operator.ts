@@ -14,6 +14,7 @@ import {
   type KindTypes,
 } from './kinds.ts';
 import { createLifecycle } from './lifecycle.ts';
+import { createReferenceIndex, type ReferenceIndex } from './reference-index.ts';
 import {
   createReferencedSecrets,
   enqueueOnceSecretsRead,
@@ -95,6 +96,8 @@ export interface ControllerDeps {
    * changed; enqueues the repositories, runs and restores that follow them.
    */
   repositoriesChanged(serviceKey: string, ids: readonly string[]): void;
+  /** Which cached objects reference a given one (runs of a repository, repositories of a plan…). */
+  references: ReferenceIndex;
   events: EventRecorder;
   timings: OperatorTimings;
   clock: Clock;
@@ -275,15 +278,16 @@ export function createOperator(opts: OperatorOptions): Operator {
     metrics,
     workerCount(opts),
   );
+  const references = createReferenceIndex(reflectors);
   const secrets = createReferencedSecrets({
     ...reflectorOptions,
     watch: createWatch(rest, { accept: METADATA_WATCH_ACCEPT }),
     secretsApi: createSecretsClient(rest),
     kinds: reflectors,
-    onUnreadable: (key) => enqueueSecretDependents(reflectors, queues, key),
+    onUnreadable: (key) => enqueueSecretDependents(references, queues, key),
   });
   enqueueOwnKeys(reflectors, queues, secrets);
-  wireDependents(reflectors, secrets, queues);
+  wireDependents(reflectors, secrets, queues, references);
   registerDomainMetrics(opts.registry, {
     repositories: reflectors.repositories.store,
     runs: reflectors.runs.store,
@@ -299,7 +303,8 @@ export function createOperator(opts: OperatorOptions): Operator {
     secrets: secrets.store,
     connections,
     observations: createClusterObservations(),
-    repositoriesChanged: createRepositoriesChanged(reflectors, queues),
+    repositoriesChanged: createRepositoriesChanged(reflectors, queues, references),
+    references,
     events: createEventRecorder({
       client: createEventsClient(rest),
       instance: opts.identity,

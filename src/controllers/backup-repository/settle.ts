@@ -1,6 +1,7 @@
 import type { ObservedRepository } from '../cluster-observations.ts';
 import type { Settled } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
+import { repositoryIdTarget } from '../reference-index.ts';
 import { readRepository } from '../repository-reads.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import { countDownFinished, FOLLOW_LOOKS, runningNames } from './memo.ts';
@@ -105,18 +106,18 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
   }
 }
 
-/** Task names of the finished BackupRuns on this repository (cache only, no request). */
+/** Task names of the finished BackupRuns on this repository (reference index and cache, no request). */
 function finishedRunsOn(deps: ControllerDeps, obj: Repo, id: string): string {
-  return deps.kinds.runs.store
-    .list(obj.metadata.namespace ?? '')
-    .filter((run) => {
-      const ref = run.spec.repository;
-      const onThis = ref.repositoryRef
-        ? ref.repositoryRef.name === obj.metadata.name
-        : ref.serviceRef?.name === obj.spec.serviceRef.name && ref.repositoryId === id;
-      return onThis && (run.status?.phase === 'Succeeded' || run.status?.phase === 'Failed');
-    })
-    .map((run) => run.status?.taskName ?? run.metadata.name)
-    .sort()
-    .join(',');
+  const namespace = obj.metadata.namespace ?? '';
+  const names = new Set([
+    ...deps.references.referrers('runs', namespace, `repositories:${obj.metadata.name}`),
+    ...deps.references.referrers('runs', namespace, repositoryIdTarget(obj.spec.serviceRef.name, id)),
+  ]);
+  const finished: string[] = [];
+  for (const name of names) {
+    const run = deps.kinds.runs.store.get(`${namespace}/${name}`);
+    if (run?.status?.phase === 'Succeeded' || run?.status?.phase === 'Failed')
+      finished.push(run.status?.taskName ?? run.metadata.name);
+  }
+  return finished.sort().join(',');
 }
