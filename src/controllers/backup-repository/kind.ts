@@ -86,6 +86,7 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
           // change at once.
           deps.kinds.services.enqueue(r.serviceKey);
           r.forceFetch = true;
+          r.createdEmpty = action.kind === 'create';
           // A failed read after a successful write is no refusal of the write: retried with backoff.
           const after = await readRepository(client, ACTION_PATH_STATE[action.kind], r.id, ctx.signal).catch(
             (err: unknown) => {

@@ -49,7 +49,10 @@ export async function settleRepository(
     result.triggerWaiting = t.waiting;
     triggerWaitMs = t.waitMs;
     for (const name of t.follow) r.memo.following.set(name, FOLLOW_LOOKS);
-    if (t.recorded) r.forceFetch = true;
+    if (t.recorded || t.sent) {
+      r.forceFetch = true;
+      r.createdEmpty = false;
+    }
     if (t.error !== undefined) throw t.error;
     if (t.sent) observed = r.remember(await readRepository(r.client(), 'active', r.id, r.ctx.signal));
   }
@@ -91,8 +94,11 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
   const client = r.client();
   const { signal } = r.ctx;
   try {
+    // Known without asking: a repository created a moment ago with nothing running has no task
+    // history (one request fewer per repository in a cold sync); its size is the server's to say.
+    const knownEmpty = r.createdEmpty === true && runningNames(observed).size === 0;
     const [history, info] = await Promise.all([
-      client.taskHistory(observed.state, r.id, { limit: RECENT_TASKS_LIMIT, signal }),
+      knownEmpty ? [] : client.taskHistory(observed.state, r.id, { limit: RECENT_TASKS_LIMIT, signal }),
       client.getRepositoryInfo(observed.state, r.id, { signal }),
     ]);
     r.fetched = { history, info };
