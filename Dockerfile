@@ -19,7 +19,10 @@ FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="cbbs-operator" \
       org.opencontainers.image.description="Kubernetes operator for the Couchbase Backup Service" \
       org.opencontainers.image.licenses="Apache-2.0"
-ENV NODE_ENV=production
+# Memory (docs/scale.md): glibc keeps two malloc arenas instead of eight per core, and V8's young
+# generation stays at 1 MiB per semi-space; each saved 5-17 MiB of RSS at 50 repositories with no
+# measurable CPU cost. The scale bench reads these two lines and runs the operator the same way.
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 WORKDIR /app
 # Everything is owned by root and read-only for the operator's user; the chart also mounts the
 # root filesystem read-only.
@@ -30,4 +33,4 @@ COPY deploy/crds ./deploy/crds
 # can verify it without a passwd entry.
 USER 65532:65532
 EXPOSE 8080 8081
-ENTRYPOINT ["node", "dist/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "dist/main.js"]

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../src/crds/duration.ts';
 import { kubernetesBinaries } from '../test/harness/binaries.ts';
+import { chartMemoryLimitBytes, imageRuntime, parseQuantity } from './lib/image-runtime.ts';
 import { killAllNow, onKill, stopAll } from './lib/processes.ts';
 import { renderMarkdown, type ScaleReport, type SizeResult } from './lib/report.ts';
 import { runSize } from './lib/run-size.ts';
@@ -30,7 +31,12 @@ const HELP = `Usage: npm run bench -- [flags]
   --changes 20            trigger tokens for the change latency (0 = skip)
   --restart               measure a restart at the largest size
   --profile cpu|heap      run the operator with --cpu-prof or --heap-prof (files in .tmp/profiles)
-  --node-flags "..."      extra Node flags for the operator, e.g. --max-old-space-size=160
+  --node-flags "..."      extra Node flags for the operator (after the Dockerfile ENTRYPOINT's own)
+  --schedules             the soak: emulators on the real clock, plans with a backup every 10 minutes
+                          and an hourly merge (the idle window is then no longer idle)
+  --sample-every D        sample RSS and heap every D during the idle window, e.g. 1m
+  --memory-limit Q        run the operator in a memory cgroup: chart (the chart's default limit,
+                          the default), none, or a quantity such as 192Mi
   --timeout 10m           cold-sync timeout per size (default: max(2m, 300 ms per repository))
   --out scale             result name: bench/results/<out>.json and <out>.md
   --no-build              use the existing dist/main.js
@@ -48,6 +54,9 @@ const { values } = parseArgs({
     restart: { type: 'boolean', default: false },
     profile: { type: 'string' },
     'node-flags': { type: 'string', default: '' },
+    'memory-limit': { type: 'string', default: 'chart' },
+    schedules: { type: 'boolean', default: false },
+    'sample-every': { type: 'string' },
     timeout: { type: 'string' },
     out: { type: 'string', default: 'scale' },
     'no-build': { type: 'boolean', default: false },
@@ -84,6 +93,9 @@ async function main(): Promise<void> {
     ...(values.profile === 'heap' ? ['--heap-prof', `--heap-prof-dir=${profileDir}`] : []),
   ];
   if (values.profile) await mkdir(profileDir, { recursive: true });
+  const limit = values['memory-limit'];
+  const memoryLimitBytes =
+    limit === 'none' ? undefined : limit === 'chart' ? chartMemoryLimitBytes() : parseQuantity(limit);
 
   if (!values['no-build']) {
     log('building dist/ (npm run build)');
@@ -106,7 +118,9 @@ async function main(): Promise<void> {
     changes,
     restartAtLargest: values.restart,
     operatorNodeFlags: nodeFlags,
-    emulatorClock: 'manual (no schedule fires)',
+    image: imageRuntime(),
+    memoryLimitMiB: memoryLimitBytes === undefined ? 'none' : Math.round(memoryLimitBytes / 2 ** 20),
+    emulatorClock: values.schedules ? 'real (schedules fire)' : 'manual (no schedule fires)',
   };
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   const gitCommit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
@@ -161,6 +175,9 @@ async function main(): Promise<void> {
           coldSyncTimeoutMs: timeoutMs,
           createConcurrency: 8,
           nodeFlags,
+          memoryLimitBytes,
+          schedules: values.schedules,
+          sampleEveryMs: values['sample-every'] ? parseDurationMs(values['sample-every']) : undefined,
           log,
         }),
       );

@@ -114,11 +114,22 @@ export const serviceManifest = (s: number, url: string, pollInterval: string) =>
     pollInterval,
   });
 
-export const planManifest = (name: string, s: number) =>
+/** The soak's plans: a backup every 10 minutes and an hourly merge, so that tasks run all the time. */
+export const SOAK_PLAN_TASKS = [
+  { name: 'frequent-backup', type: 'BACKUP', schedule: { frequency: 10, period: 'MINUTES' } },
+  {
+    name: 'hourly-merge',
+    type: 'MERGE',
+    schedule: { frequency: 1, period: 'HOURS' },
+    merge: { offsetStart: 0, offsetEnd: 1 },
+  },
+];
+
+export const planManifest = (name: string, s: number, tasks: readonly object[] = PLAN_TASKS) =>
   object('BackupPlan', name, {
     serviceRef: { name: serviceName(s) },
     description: 'bench plan',
-    tasks: PLAN_TASKS,
+    tasks,
   });
 
 export const repositoryManifest = (slot: RepositorySlot, archiveDir: string) =>

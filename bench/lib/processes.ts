@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { imageRuntime, type MemoryCgroup } from './image-runtime.ts';
 
 const children = new Set<ChildProcess>();
 const syncCleanups = new Set<() => void>();
@@ -56,10 +57,22 @@ export interface EmulatorProcess {
 }
 
 /** Starts `src/emulator/main.ts` (manual clock: no schedule fires during the bench) on port 0. */
-export async function startEmulatorProcess(dataDir: string, logFile: string): Promise<EmulatorProcess> {
+export async function startEmulatorProcess(
+  dataDir: string,
+  logFile: string,
+  opts: { schedules?: boolean } = {},
+): Promise<EmulatorProcess> {
   const child = spawn(
     process.execPath,
-    [join(root, 'src/emulator/main.ts'), '--data-dir', dataDir, '--port', '0', '--manual-clock'],
+    [
+      join(root, 'src/emulator/main.ts'),
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      // Without schedules the clock stands still: no task ever fires (cold sync, idle).
+      ...(opts.schedules ? [] : ['--manual-clock']),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.add(child);
@@ -95,13 +108,16 @@ export interface OperatorLaunch {
   /** `--workers`: concurrent reconciles per kind, the floor's concurrency too. */
   workers: number;
   logFile: string;
-  /** Extra Node flags, e.g. --cpu-prof, --max-old-space-size=160. */
+  /** Extra Node flags, e.g. --cpu-prof, --max-old-space-size=160 (after the image's own). */
   nodeFlags: readonly string[];
+  /** A memory cgroup to run in (the chart's default limit). */
+  cgroup?: MemoryCgroup | undefined;
 }
 
-/** The command line the bench runs (as the image does: node dist/main.js …). */
+/** The command line the bench runs (as the image does: node, the image's flags, dist/main.js …). */
 export function operatorArgs(l: OperatorLaunch): string[] {
   return [
+    ...imageRuntime().nodeFlags,
     ...l.nodeFlags,
     join(root, 'dist/main.js'),
     `--kubeconfig=${l.kubeconfig}`,
@@ -118,9 +134,12 @@ export function operatorArgs(l: OperatorLaunch): string[] {
 
 /** Starts the compiled operator as its own process; its output goes to `logFile`. */
 export function startOperatorProcess(l: OperatorLaunch): ChildProcess {
-  const child = spawn(process.execPath, operatorArgs(l), {
+  const direct = { command: process.execPath, args: operatorArgs(l) };
+  const { command, args } = l.cgroup ? l.cgroup.wrap(direct.command, direct.args) : direct;
+  const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: root,
+    env: { ...process.env, ...imageRuntime().env },
   });
   children.add(child);
   const log = createWriteStream(l.logFile, { flags: 'a' });

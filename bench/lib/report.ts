@@ -46,8 +46,14 @@ export interface SizeResult {
     ratio: number;
     apiServerWritesPerMinute: number;
     apiServerWritesByKind: Record<string, number>;
+    /** RSS and heap sampled during the window (soak). */
+    samples?: Array<{ atSeconds: number; rssMiB: number; heapUsedMiB: number }>;
   };
   afterIdle: ProcessSnapshot;
+  /** The operator ran in a memory cgroup with the chart's default limit: its peak and OOM kills. */
+  memoryLimit?:
+    | { limitMiB: number; peakMiB: number; limitHits: number; oomKills: number }
+    | { unavailable: string };
   cpuSecondsPer1000Reconciles: { coldSync: number; total: number };
   changeLatencyMs?: Percentiles;
   /** The bench's own watches: resumed after errors, relisted after 410 (write counts may miss some). */
@@ -106,7 +112,40 @@ export function renderMarkdown(r: ScaleReport): string {
         `| ${s.repositories} | ${f(s.idle.seconds, 0)} | ${f(s.idle.backupServiceRequestsPerMinute)} | ${f(s.idle.minimumRequestsPerMinute)} | ${f(s.idle.ratio, 2)} | ${f(s.idle.apiServerWritesPerMinute)} | ${f(s.afterIdle.vmRssMiB)} | ${f(s.afterIdle.vmHwmMiB)} | ${f(s.afterIdle.heapUsedMiB)} |`,
     ),
     '',
+    "## Under the chart's memory limit",
+    '',
+    ...r.results.map((s) => {
+      const m = s.memoryLimit;
+      if (!m) return `- N = ${s.repositories}: unconstrained (\`--memory-limit none\`)`;
+      if ('unavailable' in m) return `- N = ${s.repositories}: not measured (${m.unavailable})`;
+      return `- N = ${s.repositories}: memory cgroup limit ${m.limitMiB} MiB, peak usage ${f(m.peakMiB)} MiB (page cache included), limit reached ${m.limitHits} times, OOM kills ${m.oomKills}`;
+    }),
+    '',
   ];
+  for (const s of r.results.filter((x) => x.idle.samples?.length)) {
+    const samples = s.idle.samples ?? [];
+    const rss = samples.map((x) => x.rssMiB);
+    // Least-squares slope of RSS over time: flat (about zero) means no leak.
+    const t = samples.map((x) => x.atSeconds / 60);
+    const mt = t.reduce((a, b) => a + b, 0) / t.length;
+    const mr = rss.reduce((a, b) => a + b, 0) / rss.length;
+    const slope =
+      t.reduce((a, ti, i) => a + (ti - mt) * ((rss[i] ?? mr) - mr), 0) /
+      Math.max(
+        1e-9,
+        t.reduce((a, ti) => a + (ti - mt) ** 2, 0),
+      );
+    lines.push(
+      `## RSS over the idle window (N = ${s.repositories}, ${samples.length} samples)`,
+      '',
+      `First ${f(rss[0] ?? NaN)} MiB, last ${f(rss.at(-1) ?? NaN)} MiB, max ${f(Math.max(...rss))} MiB; trend ${f(slope * 10, 2)} MiB per 10 minutes.`,
+      '',
+      '| minute | RSS MiB | heap used MiB |',
+      '| -: | -: | -: |',
+      ...samples.map((x) => `| ${f(x.atSeconds / 60, 1)} | ${f(x.rssMiB)} | ${f(x.heapUsedMiB)} |`),
+      '',
+    );
+  }
   const withLatency = r.results.filter((s) => s.changeLatencyMs);
   if (withLatency.length > 0) {
     lines.push(

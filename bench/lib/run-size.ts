@@ -12,16 +12,19 @@ import {
   EVENTS,
   type FleetShape,
   KINDS,
+  PLAN_TASKS,
   planManifest,
   planSlots,
   READY_KINDS,
   repositoryManifest,
   repositorySlots,
   SECRETS,
+  SOAK_PLAN_TASKS,
   secretManifest,
   serviceManifest,
 } from './fleet.ts';
 import { createFloorObjects, pooled, runFloor } from './floor.ts';
+import { createMemoryCgroup, type MemoryCgroup } from './image-runtime.ts';
 import { createKubeRest, type KubeRest } from './kube-rest.ts';
 import {
   countByRoute,
@@ -57,6 +60,12 @@ export interface RunSettings {
   coldSyncTimeoutMs: number;
   createConcurrency: number;
   nodeFlags: readonly string[];
+  /** Run the operator in a memory cgroup with this limit (bytes); unconstrained when undefined. */
+  memoryLimitBytes?: number | undefined;
+  /** The soak: emulators on the real clock with plans whose tasks fire every few minutes. */
+  schedules?: boolean;
+  /** Sample RSS and heap this often during the idle window (the soak's leak check). */
+  sampleEveryMs?: number | undefined;
   log: (line: string) => void;
 }
 
@@ -79,11 +88,11 @@ export function percentiles(samples: readonly number[]): Percentiles {
   };
 }
 
-async function startEmulators(dir: string, count: number): Promise<EmulatorProcess[]> {
+async function startEmulators(dir: string, count: number, schedules = false): Promise<EmulatorProcess[]> {
   await mkdir(dir, { recursive: true });
   return await Promise.all(
     Array.from({ length: count }, (_, s) =>
-      startEmulatorProcess(join(dir, `emulator-${s}`), join(dir, `emulator-${s}.log`)),
+      startEmulatorProcess(join(dir, `emulator-${s}`), join(dir, `emulator-${s}.log`), { schedules }),
     ),
   );
 }
@@ -114,13 +123,18 @@ async function createFleet(
   emus: EmulatorProcess[],
   archives: string[],
   c: number,
+  schedules: boolean,
 ) {
   await kube.create(SECRETS, NAMESPACE, secretManifest());
   await pooled(emus, c, async (e) => {
     await kube.create(KINDS.services, NAMESPACE, serviceManifest(emus.indexOf(e), e.url, '30s'));
   });
   await pooled(planSlots(shape), c, async (p) => {
-    await kube.create(KINDS.plans, NAMESPACE, planManifest(p.name, p.service));
+    await kube.create(
+      KINDS.plans,
+      NAMESPACE,
+      planManifest(p.name, p.service, schedules ? SOAK_PLAN_TASKS : PLAN_TASKS),
+    );
   });
   await pooled(repositorySlots(shape), c, async (slot) => {
     await kube.create(KINDS.repositories, NAMESPACE, repositoryManifest(slot, archives[slot.service]!));
@@ -136,6 +150,8 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
   const kube = createKubeRest(plane.server, plane.token, plane.caFile);
   let operator: ChildProcess | undefined;
   let tracker: Tracker | undefined;
+  let cgroup: MemoryCgroup | undefined;
+  let memoryLimit: SizeResult['memoryLimit'];
   const emulators: EmulatorProcess[] = [];
   try {
     await installCrds(
@@ -165,12 +181,12 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
     for (const kind of READY_KINDS) await kube.deleteCollection(KINDS[kind], FLOOR_NAMESPACE);
 
     // (b) Cold sync: the fleet exists, then the operator starts.
-    const emus = await startEmulators(join(dir, 'operator'), st.services);
+    const emus = await startEmulators(join(dir, 'operator'), st.services, st.schedules);
     emulators.push(...emus);
     const archives = emus.map((_, s) => join(dir, 'operator', `archive-${s}`));
     await kube.createNamespace(NAMESPACE);
     tracker = await startTracker(kube, NAMESPACE, { ...KINDS, events: EVENTS });
-    await createFleet(kube, shape, emus, archives, st.createConcurrency);
+    await createFleet(kube, shape, emus, archives, st.createConcurrency, st.schedules === true);
     const expected = { services: st.services, plans: st.services * st.plansPerService, repositories: n };
     await tracker.until(
       () => READY_KINDS.every((k) => tracker!.total(k) === expected[k]),
@@ -179,6 +195,13 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
     );
     const writesBefore = tracker.writes().length;
     const seq0 = await seqs(emus);
+    const made =
+      st.memoryLimitBytes === undefined
+        ? undefined
+        : createMemoryCgroup(st.memoryLimitBytes, `cbbs-bench-${process.pid}-n${n}`);
+    if (made && 'unavailable' in made) st.log(`N=${n}: not under a memory limit: ${made.unavailable}`);
+    cgroup = made && !('unavailable' in made) ? made : undefined;
+    memoryLimit = made && 'unavailable' in made ? { unavailable: made.unavailable } : undefined;
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
     const launch = {
       kubeconfig: plane.kubeconfigPath,
@@ -189,6 +212,7 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
       workers: st.workersPerKind,
       logFile: join(dir, 'operator.log'),
       nodeFlags: st.nodeFlags,
+      cgroup,
     };
     st.log(`N=${n}: cold sync`);
     const t0 = performance.now();
@@ -236,7 +260,22 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
     const seqIdle = await seqs(emus);
     const writesIdle = tracker.writes().length;
     const tIdle = performance.now();
-    await Promise.race([sleep(st.idleMs), exited]);
+    const samples: NonNullable<SizeResult['idle']['samples']> = [];
+    const idleEnds = tIdle + st.idleMs;
+    while (performance.now() < idleEnds) {
+      const wait = Math.min(st.sampleEveryMs ?? st.idleMs, idleEnds - performance.now());
+      await Promise.race([sleep(wait), exited]);
+      if (st.sampleEveryMs === undefined) continue;
+      const s = await snapshot(operator.pid!, metricsPort);
+      samples.push({
+        atSeconds: round((performance.now() - tIdle) / 1000, 0),
+        rssMiB: s.vmRssMiB,
+        heapUsedMiB: s.heapUsedMiB,
+      });
+      st.log(
+        `N=${n}: idle +${samples.at(-1)?.atSeconds} s: RSS ${s.vmRssMiB} MiB, heap ${s.heapUsedMiB} MiB`,
+      );
+    }
     const idleMinutes = (performance.now() - tIdle) / 60_000;
     const idleRequests = (await requestsOf(emus, seqIdle)).flat();
     const idleWrites = writesByKind(tracker, writesIdle);
@@ -275,6 +314,7 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
         ratio: round(idleRequests.length / idleMinutes / minimumPerMinute),
         apiServerWritesPerMinute: round(idleWrites.total / idleMinutes, 1),
         apiServerWritesByKind: idleWrites.byKind,
+        ...(samples.length > 0 ? { samples } : {}),
       },
       afterIdle,
       cpuSecondsPer1000Reconciles: {
@@ -350,10 +390,18 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
       result.changeLatencyMs = percentiles(latencies);
     }
     result.watch = tracker.watchRestarts();
+    if (cgroup) {
+      const read = cgroup.read();
+      result.memoryLimit = { limitMiB: Math.round(cgroup.limitBytes / 2 ** 20), ...read };
+      st.log(
+        `N=${n}: under ${result.memoryLimit.limitMiB} MiB: peak ${read.peakMiB} MiB, OOM kills ${read.oomKills}`,
+      );
+    } else if (memoryLimit) result.memoryLimit = memoryLimit;
     return result;
   } finally {
     tracker?.stop();
     if (operator) await stopChild(operator);
+    cgroup?.remove();
     for (const e of emulators) await stopChild(e.child);
     await kube.close();
     await plane.stop();
