@@ -25,6 +25,7 @@ import { taskRoutes } from './routes/tasks.ts';
 import { createScheduler } from './scheduler.ts';
 import { createExclusive, type ServiceContext } from './service-context.ts';
 import { openStore, type ServiceStore } from './store.ts';
+import { DEFAULT_MIN_TASK_DURATION_MS, type TaskDurationSettings } from './task-duration.ts';
 import { createTaskRunner } from './task-runner.ts';
 
 export interface EmulatorOptions {
@@ -39,6 +40,11 @@ export interface EmulatorOptions {
   users?: EmulatorUser[];
   faults?: FaultSettingsInput;
   requestLogCapacity?: number;
+  /**
+   * Minimum emulated milliseconds every task stays `running` (default 3000, like a real backup of
+   * an empty bucket); longer with more data. Tests that need speed ask for less, e.g. 0.
+   */
+  minTaskDurationMs?: number;
   /** Replaces the data layer (tests of the service layer in isolation). */
   dataLayer?: { createClusterData: CreateClusterData; openArchiveRepository: OpenArchiveRepository };
 }
@@ -53,6 +59,8 @@ export interface Emulator {
   readonly faults: Faults;
   readonly data: ClusterData;
   readonly requestLog: RequestLog;
+  /** Task pacing; `minTaskDurationMs` may be changed at any time (the next task uses it). */
+  readonly taskDuration: TaskDurationSettings;
   /** Service state (plans, repositories, history) for white-box assertions. */
   readonly store: ServiceStore;
   /** Resolves when no task is running or waiting. */
@@ -91,6 +99,9 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
   const builtins = new Map<string, Plan>(builtinPlans(profile).map((p) => [p.name, p]));
   const planOf = (name: string): Plan | undefined => builtins.get(name) ?? store.plans.get(name);
   let address = { host, port: 0, clusterUrl: '' };
+  const taskDuration: TaskDurationSettings = {
+    minTaskDurationMs: options.minTaskDurationMs ?? DEFAULT_MIN_TASK_DURATION_MS,
+  };
 
   const runner = createTaskRunner({
     store,
@@ -100,6 +111,7 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
     faults,
     self: () => address,
     canWriteData: (user, password) => canWriteData(users, user, password),
+    minTaskDurationMs: () => taskDuration.minTaskDurationMs,
   });
   const scheduler = createScheduler({ store, clock, runner, faults, planOf });
 
@@ -150,6 +162,7 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
     planOf,
     exclusive,
     idle: () => runner.idle(),
+    taskDuration,
   };
   const router = createRouter([
     ...planRoutes(ctx),
@@ -196,10 +209,12 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
     faults,
     data,
     requestLog,
+    taskDuration,
     store,
     idle: () => runner.idle(),
     async close() {
       scheduler.stop();
+      runner.stop();
       clock.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -9,6 +9,7 @@ import type { RequestLog } from './request-log.ts';
 import type { SelfAddress } from './restore-target.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { ServiceStore } from './store.ts';
+import type { TaskDurationSettings } from './task-duration.ts';
 import type { TaskRunner } from './task-runner.ts';
 
 export interface ServiceContext {
@@ -30,6 +31,8 @@ export interface ServiceContext {
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
   /** Resolves when no task is running or waiting. */
   idle(): Promise<void>;
+  /** Task pacing, changeable at run time. */
+  taskDuration: TaskDurationSettings;
 }
 
 /** A serialising lock: each call starts after the previous one settled. */
