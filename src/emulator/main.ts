@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { EmulatorUser } from './auth.ts';
 import { createEmulator } from './emulator.ts';
-import { PROFILES, type Profile, ROLES, type Role } from './model.ts';
+import { PROFILES, type Profile } from './model.ts';
 import { parseDuration } from './routes/emulator-api.ts';
 
 const HELP = `Couchbase Backup Service emulator
@@ -16,8 +16,10 @@ Usage: node src/emulator/main.ts --data-dir DIR [options]
   --port N              port for /api/v1, /_p/backup/api/v1, /pools and /_emulator (default 8097; 0 = any)
   --host H              address to listen on (default 127.0.0.1)
   --profile P           server version to emulate: ${PROFILES.join(', ')} (default 7.6)
-  --user NAME:PASS[:ROLE]  a user (repeatable; role admin|backup_admin|ro_admin, default admin);
-                        default admin:password
+  --user NAME:PASS[:ROLES]  a user (repeatable; ROLES comma-separated, e.g. admin, backup_admin,
+                        ro_admin, cluster_admin, security_admin_local; empty = none; default
+                        admin); default admin:password. PUT /settings/rbac/users/local/NAME
+                        changes users at run time
   --time-scale N        emulated seconds per real second (default 1)
   --manual-clock        time moves only through POST /_emulator/time/advance
   --min-task-duration D minimum time each task stays running, e.g. 3s, 500ms, 0 (default 3s;
@@ -26,11 +28,18 @@ Usage: node src/emulator/main.ts --data-dir DIR [options]
 `;
 
 function parseUser(spec: string): EmulatorUser {
-  const [name, password, role = 'admin'] = spec.split(':');
-  if (!name || password === undefined || !(ROLES as readonly string[]).includes(role)) {
-    throw new Error(`invalid --user "${spec}" (want NAME:PASS[:ROLE])`);
+  const [name, password, ...rest] = spec.split(':');
+  const roles =
+    rest.length === 0
+      ? ['admin']
+      : rest
+          .join(':')
+          .split(',')
+          .filter((r) => r !== '');
+  if (!name || password === undefined) {
+    throw new Error(`invalid --user "${spec}" (want NAME:PASS[:ROLE[,ROLE…]])`);
   }
-  return { name, password, role: role as Role };
+  return { name, password, roles };
 }
 
 /** Parses argv and starts the emulator; returns a stop function. */
