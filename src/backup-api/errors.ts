@@ -98,8 +98,10 @@ export class BackupApiError extends Error {
 
   constructor(init: BackupApiErrorInit) {
     const statusPart = init.status === 0 ? init.code : `${init.status}`;
+    // A cbauth 403 names what the user lacks: keep it in the message that reaches statuses and logs.
+    const needs = init.permissions?.length ? `: ${init.permissions.join(', ')}` : '';
     super(
-      `${init.endpoint}: ${statusPart} ${init.msg}`,
+      `${init.endpoint}: ${statusPart} ${init.msg}${needs}`,
       init.cause === undefined ? {} : { cause: init.cause },
     );
     this.code = init.code;
