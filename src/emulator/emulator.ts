@@ -120,7 +120,7 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
   });
   const scheduler = createScheduler({ store, clock, runner, faults, planOf });
 
-  // Tasks that were running when the process died are orphans: record them failed (§6.5).
+  // Tasks that were running when the process died are orphans: record them failed (docs/backup-service-api.md §6.5).
   const nowIso = clock.now().toISOString();
   for (const rec of store.repositories.values()) {
     const orphans = [...Object.values(rec.running_tasks), ...Object.values(rec.running_one_off)];

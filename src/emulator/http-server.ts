@@ -14,7 +14,7 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
  * Leader lost: the reference only says the service pauses until a rebalance elects a new
- * leader (§1.5) and gives no HTTP answer, so the emulator answers 503 in the service's error shape.
+ * leader (docs/backup-service-api.md §1.5) and gives no HTTP answer, so the emulator answers 503 in the service's error shape.
  */
 const SERVICE_PAUSED = new ApiError(
   503,

@@ -1,7 +1,7 @@
 /**
  * Runs backup, merge, restore and prune tasks through the data layer and keeps their records:
  * a running entry in the repository's `running_one_off` / `running_tasks`, then a history entry
- * (§6.5). One task runs per repository at a time; tasks submitted meanwhile wait in order
+ * (docs/backup-service-api.md §6.5). One task runs per repository at a time; tasks submitted meanwhile wait in order
  * (status `waiting`), the single-backup-node behaviour of §6.3.
  */
 import { randomUUID } from 'node:crypto';
