@@ -155,6 +155,9 @@ async function applyExample(
   return names;
 }
 
+/** How long each demo task stays running. */
+const DEMO_MIN_TASK_DURATION_MS = 1_000;
+
 async function waitFor(
   bin: string,
   kubeconfig: string,
@@ -195,7 +198,12 @@ async function main(): Promise<void> {
   const emulator = await step(
     `Start the Backup Service emulator on port ${port} and load sample data`,
     async () => {
-      const e = await createEmulator({ port, dataDir: join(started.workDir!, 'emulator') });
+      // Tasks stay running for a second (a real one takes seconds): visible, yet the demo stays quick.
+      const e = await createEmulator({
+        port,
+        dataDir: join(started.workDir!, 'emulator'),
+        minTaskDurationMs: DEMO_MIN_TASK_DURATION_MS,
+      });
       await seed(e);
       return e;
     },

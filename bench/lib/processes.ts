@@ -70,8 +70,9 @@ export async function startEmulatorProcess(
       dataDir,
       '--port',
       '0',
-      // Without schedules the clock stands still: no task ever fires (cold sync, idle).
-      ...(opts.schedules ? [] : ['--manual-clock']),
+      // Without schedules the clock stands still and tasks complete at once (cold sync, idle:
+      // task timing is not measured); the soak runs real schedules with the default durations.
+      ...(opts.schedules ? [] : ['--manual-clock', '--min-task-duration', '0']),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

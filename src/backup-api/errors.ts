@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Stable, machine-readable error codes. Callers branch on these, never on `msg`: the service's
- * message wording changes between versions (reference §10.10).
+ * message wording changes between versions (docs/backup-service-api.md §10.10).
  */
 export const BACKUP_API_ERROR_CODES = {
   invalid: 'BSVC_INVALID',
@@ -98,8 +98,10 @@ export class BackupApiError extends Error {
 
   constructor(init: BackupApiErrorInit) {
     const statusPart = init.status === 0 ? init.code : `${init.status}`;
+    // A cbauth 403 names what the user lacks: keep it in the message that reaches statuses and logs.
+    const needs = init.permissions?.length ? `: ${init.permissions.join(', ')}` : '';
     super(
-      `${init.endpoint}: ${statusPart} ${init.msg}`,
+      `${init.endpoint}: ${statusPart} ${init.msg}${needs}`,
       init.cause === undefined ? {} : { cause: init.cause },
     );
     this.code = init.code;
@@ -145,7 +147,7 @@ export const CREATE_REPOSITORY_ENDPOINT = 'POST /cluster/self/repository/active/
 
 /**
  * True when a create-repository failure is consistent with "the plan does not exist": real servers
- * answer 400, the docs say 404 (reference §5.4). Only meaningful for `createRepository`; for every
+ * answer 400, the docs say 404 (docs/backup-service-api.md §5.4). Only meaningful for `createRepository`; for every
  * other endpoint it returns false. A 400 is ambiguous (it also covers a bad id, archive or bucket),
  * so callers should confirm with `getPlan` (404) before reporting a missing plan.
  */

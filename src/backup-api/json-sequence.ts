@@ -1,7 +1,7 @@
 /**
  * Splits a body holding several top-level JSON values (concatenated or newline-delimited) into the
  * parsed values. Throws SyntaxError on malformed input. Used for examine, whose response is either
- * concatenated objects (docs) or NDJSON lines (testrunner) — reference §5.12.
+ * concatenated objects (docs) or NDJSON lines (testrunner) — docs/backup-service-api.md §5.12.
  */
 export function parseJsonSequence(text: string): unknown[] {
   const values: unknown[] = [];

@@ -1,7 +1,7 @@
 import { type Plan, type PlanBody, planListSchema, planSchema } from './schemas.ts';
 import type { CallOptions, Transport } from './transport.ts';
 
-/** Plan endpoints (reference §4). The real path is `/plan`, not the docs' `/cluster/plan`. */
+/** Plan endpoints (docs/backup-service-api.md §4). The real path is `/plan`, not the docs' `/cluster/plan`. */
 export function planMethods(t: Transport) {
   return {
     /** `GET /plan`: every plan, built-in (`default: true`) ones included. */

@@ -12,7 +12,7 @@ import type { CallOptions, Transport } from './transport.ts';
 
 const REPO = '/cluster/self/repository';
 
-/** Repository lifecycle endpoints (reference §5.1–§5.8, §5.15). */
+/** Repository lifecycle endpoints (docs/backup-service-api.md §5.1–§5.8, §5.15). */
 export function repositoryMethods(t: Transport) {
   return {
     /** `GET …/repository/{state}`; paused repositories are listed under `active`. */

@@ -11,7 +11,7 @@ import type { CallOptions, Transport } from './transport.ts';
 
 const REPO = '/cluster/self/repository';
 
-/** 8.0 retention endpoints (reference §8); older servers answer 404 (BSVC_NOT_FOUND). */
+/** 8.0 retention endpoints (docs/backup-service-api.md §8); older servers answer 404 (BSVC_NOT_FOUND). */
 export function retentionMethods(t: Transport) {
   return {
     /** `POST …/active/{id}/prune`: deletes expired backups now. Response undocumented: `{}` when empty. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /*
- * Wire shapes of the Backup Service REST API (reference §2–§8). Field names stay snake_case as on
+ * Wire shapes of the Backup Service REST API (docs/backup-service-api.md §2–§8). Field names stay snake_case as on
  * the wire so request types can be sent as they are and responses need no mapping.
  *
  * Response schemas are lenient: `z.looseObject` keeps unknown keys, lists and maps that Go may render

@@ -9,7 +9,7 @@ import {
 } from './schemas.ts';
 import type { CallOptions, Transport } from './transport.ts';
 
-/** Cluster, service configuration and node-thread endpoints (reference §3). */
+/** Cluster, service configuration and node-thread endpoints (docs/backup-service-api.md §3). */
 export function serviceConfigMethods(t: Transport) {
   return {
     /** `GET /cluster/self`: all repositories grouped by state. */

@@ -26,7 +26,7 @@ export interface TaskHistoryQuery {
 }
 
 /**
- * Task endpoints (reference §5.9–§5.14). Triggers are never retried once the request may have reached
+ * Task endpoints (docs/backup-service-api.md §5.9–§5.14). Triggers are never retried once the request may have reached
  * the service: a retried POST could start a second backup or restore.
  */
 export function taskMethods(t: Transport) {

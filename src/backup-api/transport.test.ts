@@ -94,6 +94,10 @@ describe('error responses', () => {
     expect(err.code).toBe('BSVC_FORBIDDEN');
     expect(err.msg).toBe('Forbidden. User needs one of the following permissions');
     expect(err.permissions).toEqual(['cluster.backup!all']);
+    // The message (what statuses and logs show) names the missing permission.
+    expect(err.message).toBe(
+      'GET /config: 403 Forbidden. User needs one of the following permissions: cluster.backup!all',
+    );
   });
 
   it.each([

@@ -83,6 +83,11 @@ export interface OperatorTimings {
   taskPollIntervalMs: number;
   /** How long a finalizer waits on an unreachable Backup Service before giving up. */
   finalizerTimeoutMs: number;
+  /**
+   * How soon a BackupService whose credentials were refused (401/403) asks again without a change
+   * of its own (a role may be granted server-side); default 60 s, doubling while refused.
+   */
+  credentialsRecheckMs?: number;
 }
 
 /** Everything a kind's reconciler is built from (see {@link ReconcilerFactories}). */

@@ -16,7 +16,7 @@ import { ageColumn, type KindDefinition, kindMeta, readyColumn, resourceSchema }
 /** Names of the BackupPlan kind. */
 export const backupPlanKind = kindMeta('BackupPlan', 'backupplans', ['cbplan']);
 
-// The plan vocabulary is the Backup Service's own (reference §2.1): one list for client and CRD.
+// The plan vocabulary is the Backup Service's own (docs/backup-service-api.md §2.1): one list for client and CRD.
 export { PERIODS, TASK_TYPES } from '../backup-api/schemas.ts';
 
 /** `Retain` keeps the server plan when the object goes; `Delete` removes it. */
@@ -70,7 +70,7 @@ const mergeOptionsSchema = z
         'Days further back from offsetStart where the window ends; both boundary days are included. Example: offsetStart 4, offsetEnd 3 merges the backups from 4 to 7 days ago.',
       ),
   })
-  .describe('Merge window of a MERGE task, in days (reference §6.4).');
+  .describe('Merge window of a MERGE task, in days (docs/backup-service-api.md §6.4).');
 
 const taskSchema = withRules(
   z

@@ -253,7 +253,7 @@ export const BackupRepositorySpecSchema = withRules(
 
 /** Task types as the Backup Service reports them in runs and history. */
 export const TASK_RUN_TYPES = ['BACKUP', 'MERGE', 'PRUNE', 'RESTORE'] as const;
-/** Task statuses of the Backup Service (reference §2.3). */
+/** Task statuses of the Backup Service (docs/backup-service-api.md §2.3). */
 export const TASK_STATUSES = ['unknown', 'failed', 'done', 'running', 'waiting', 'skipped'] as const;
 
 const taskNameSchema = z

@@ -7,7 +7,7 @@ import { oneShotStatusFields, restoreSourceSchema } from './one-shot.ts';
 /** Names of the BackupRestore kind (not `cbrestore`, which the Couchbase Autonomous Operator uses). */
 export const backupRestoreKind = kindMeta('BackupRestore', 'backuprestores', ['cbbsrestore']);
 
-/** TTL replacement modes (reference §5.11 replace_ttl). */
+/** TTL replacement modes (docs/backup-service-api.md §5.11 replace_ttl). */
 export const REPLACE_TTL_MODES = ['None', 'All', 'Expired'] as const;
 
 const BACKUP_OR_LATEST_PATTERN = `^(latest|${BACKUP_NAME_PATTERN.slice(1, -1)})$`;

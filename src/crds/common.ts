@@ -8,13 +8,13 @@ export const API_VERSION = 'v1alpha1';
 /** `kubectl get cbbs` lists every kind of this operator. */
 export const CATEGORY = 'cbbs';
 
-// Name rules of the Backup Service (reference §6.1). Plan and task names share one rule; a leading
+// Name rules of the Backup Service (docs/backup-service-api.md §6.1). Plan and task names share one rule; a leading
 // `_` is reserved for built-in plans, so user names must start with a letter or digit.
 export const PLAN_NAME_PATTERN = '^[0-9A-Za-z][0-9A-Za-z_-]{0,49}$';
 export const TASK_NAME_PATTERN = PLAN_NAME_PATTERN;
 export const REPOSITORY_ID_PATTERN = '^[0-9A-Za-z][0-9A-Za-z_-]{0,49}$';
 export const BUILT_IN_PLAN_PATTERN = '^_[0-9A-Za-z_-]{1,63}$';
-// cbbackupmgr backup directory names: RFC 3339 with `:` replaced by `_` (reference §1.4).
+// cbbackupmgr backup directory names: RFC 3339 with `:` replaced by `_` (docs/backup-service-api.md §1.4).
 export const BACKUP_NAME_PATTERN =
   '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}_[0-9]{2}_[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}_[0-9]{2})$';
 const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';

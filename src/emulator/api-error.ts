@@ -1,4 +1,4 @@
-/** Service-generated error bodies `{status, msg, extras?}` (reference §1.3). */
+/** Service-generated error bodies `{status, msg, extras?}` (docs/backup-service-api.md §1.3). */
 
 export interface ApiErrorBody {
   status: number;

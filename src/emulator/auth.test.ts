@@ -6,6 +6,10 @@ const users = [
   { name: 'admin', password: 'password', role: 'admin' as const },
   { name: 'bk', password: 'bkpass', role: 'backup_admin' as const },
   { name: 'ro', password: 'ropass', role: 'ro_admin' as const },
+  { name: 'ca', password: 'capass', roles: ['cluster_admin'] },
+  { name: 'sa', password: 'sapass', roles: ['security_admin_local'] },
+  { name: 'none', password: 'nopass', roles: [] },
+  { name: 'both', password: 'bothpass', roles: ['ro_admin', 'backup_admin'] },
 ];
 let t: TestEmulator | undefined;
 afterEach(async () => {
@@ -43,6 +47,14 @@ describe('roles', () => {
     ['ro', '8.0', 'GET', '/api/v1/cluster/self', 200],
     ['ro', '7.2', 'GET', '/pools/default/buckets', 200],
     ['bk', '7.6', 'POST', '/pools/default/buckets', 403],
+    ['ca', '7.6', 'GET', '/api/v1/plan', 403],
+    ['ca', '8.0', 'POST', '/api/v1/plan/p', 403],
+    ['ca', '7.6', 'POST', '/pools/default/buckets', 200],
+    ['sa', '7.6', 'GET', '/api/v1/cluster/self', 403],
+    ['sa', '7.6', 'GET', '/pools/default/buckets', 200],
+    ['none', '7.6', 'GET', '/api/v1/plan', 403],
+    ['none', '7.6', 'GET', '/pools/default/buckets', 403],
+    ['both', '7.2', 'POST', '/api/v1/plan/p', 200],
   ] as const)('%s on %s: %s %s → %i', async (user, profile, method, path, status) => {
     const e = await start(profile);
     const password = users.find((u) => u.name === user)?.password ?? '';

@@ -1,5 +1,5 @@
 /**
- * Built-in plans (reference §4.1). Only task names seen in the sources are certain; the rest of
+ * Built-in plans (docs/backup-service-api.md §4.1). Only task names seen in the sources are certain; the rest of
  * the definitions (times, the 28-day merge, the 8.0 plans) are the emulator's choice.
  */
 import type { Plan, Profile } from './model.ts';

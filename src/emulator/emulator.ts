@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { canWriteData, DEFAULT_USERS, type EmulatorUser } from './auth.ts';
+import { canWriteDataWith, DEFAULT_USERS, type EmulatorUser } from './auth.ts';
 import { builtinPlans } from './builtin-plans.ts';
 import { type ClockOptions, createClock, type EmulatorClock } from './clock.ts';
 import type { ClusterData, CreateClusterData, OpenArchiveRepository } from './data/contract.ts';
@@ -20,12 +20,15 @@ import { clusterManagerRoutes } from './routes/cluster-manager.ts';
 import { configRoutes } from './routes/config.ts';
 import { emulatorRoutes } from './routes/emulator-api.ts';
 import { planRoutes } from './routes/plans.ts';
+import { rbacRoutes } from './routes/rbac.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { createScheduler } from './scheduler.ts';
 import { createExclusive, type ServiceContext } from './service-context.ts';
 import { openStore, type ServiceStore } from './store.ts';
+import { DEFAULT_MIN_TASK_DURATION_MS, type TaskDurationSettings } from './task-duration.ts';
 import { createTaskRunner } from './task-runner.ts';
+import { createUserDirectory, type UserDirectory } from './users.ts';
 
 export interface EmulatorOptions {
   /** 0 (default) = ephemeral port. */
@@ -36,9 +39,15 @@ export interface EmulatorOptions {
   profile?: Profile;
   /** Clock options, or a clock to share. Manual mode resumes from the persisted time on restart. */
   clock?: ClockOptions | EmulatorClock;
+  /** Users at start (default admin:password, admin); the user API changes them at run time. */
   users?: EmulatorUser[];
   faults?: FaultSettingsInput;
   requestLogCapacity?: number;
+  /**
+   * Minimum emulated milliseconds every task stays `running` (default 3000, like a real backup of
+   * an empty bucket); longer with more data. Tests that need speed ask for less, e.g. 0.
+   */
+  minTaskDurationMs?: number;
   /** Replaces the data layer (tests of the service layer in isolation). */
   dataLayer?: { createClusterData: CreateClusterData; openArchiveRepository: OpenArchiveRepository };
 }
@@ -53,6 +62,10 @@ export interface Emulator {
   readonly faults: Faults;
   readonly data: ClusterData;
   readonly requestLog: RequestLog;
+  /** Local users (also managed through `PUT|DELETE /settings/rbac/users/local/{name}`). */
+  readonly users: UserDirectory;
+  /** Task pacing; `minTaskDurationMs` may be changed at any time (the next task uses it). */
+  readonly taskDuration: TaskDurationSettings;
   /** Service state (plans, repositories, history) for white-box assertions. */
   readonly store: ServiceStore;
   /** Resolves when no task is running or waiting. */
@@ -87,10 +100,13 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
   });
   const faults = createFaults(options.faults);
   const requestLog = createRequestLog(options.requestLogCapacity);
-  const users = new Map((options.users ?? DEFAULT_USERS).map((u) => [u.name, u]));
+  const users = createUserDirectory(options.users ?? DEFAULT_USERS, clock.now().toISOString());
   const builtins = new Map<string, Plan>(builtinPlans(profile).map((p) => [p.name, p]));
   const planOf = (name: string): Plan | undefined => builtins.get(name) ?? store.plans.get(name);
   let address = { host, port: 0, clusterUrl: '' };
+  const taskDuration: TaskDurationSettings = {
+    minTaskDurationMs: options.minTaskDurationMs ?? DEFAULT_MIN_TASK_DURATION_MS,
+  };
 
   const runner = createTaskRunner({
     store,
@@ -99,11 +115,12 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
     openArchive: layer.openArchiveRepository,
     faults,
     self: () => address,
-    canWriteData: (user, password) => canWriteData(users, user, password),
+    canWriteData: (user, password) => canWriteDataWith(users.verify(user, password)?.roles ?? []),
+    minTaskDurationMs: () => taskDuration.minTaskDurationMs,
   });
   const scheduler = createScheduler({ store, clock, runner, faults, planOf });
 
-  // Tasks that were running when the process died are orphans: record them failed (§6.5).
+  // Tasks that were running when the process died are orphans: record them failed (docs/backup-service-api.md §6.5).
   const nowIso = clock.now().toISOString();
   for (const rec of store.repositories.values()) {
     const orphans = [...Object.values(rec.running_tasks), ...Object.values(rec.running_one_off)];
@@ -150,6 +167,7 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
     planOf,
     exclusive,
     idle: () => runner.idle(),
+    taskDuration,
   };
   const router = createRouter([
     ...planRoutes(ctx),
@@ -157,6 +175,7 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
     ...repositoryRoutes(ctx),
     ...taskRoutes(ctx),
     ...clusterManagerRoutes(ctx),
+    ...rbacRoutes(ctx),
     ...emulatorRoutes(ctx),
   ]);
 
@@ -196,10 +215,13 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
     faults,
     data,
     requestLog,
+    taskDuration,
+    users,
     store,
     idle: () => runner.idle(),
     async close() {
       scheduler.stop();
+      runner.stop();
       clock.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

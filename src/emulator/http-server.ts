@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './api-error.ts';
-import { authenticate, forbiddenBody, isAllowed, permissionFor } from './auth.ts';
+import { forbiddenBody, isAllowed, permissionFor } from './auth.ts';
 import type { Reply, RequestContext, Router } from './router.ts';
 import type { ServiceContext } from './service-context.ts';
 
@@ -14,7 +14,7 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
  * Leader lost: the reference only says the service pauses until a rebalance elects a new
- * leader (§1.5) and gives no HTTP answer, so the emulator answers 503 in the service's error shape.
+ * leader (docs/backup-service-api.md §1.5) and gives no HTTP answer, so the emulator answers 503 in the service's error shape.
  */
 const SERVICE_PAUSED = new ApiError(
   503,
@@ -143,7 +143,7 @@ export function createRequestHandler(ctx: ServiceContext, router: Router) {
         user: undefined,
       };
       if (route.area !== 'emulator') {
-        const user = authenticate(req.headers.authorization, ctx.users);
+        const user = ctx.users.authenticate(req.headers.authorization);
         if (user === undefined) {
           status = 401;
           return send(
@@ -157,7 +157,7 @@ export function createRequestHandler(ctx: ServiceContext, router: Router) {
           );
         }
         const kind = route.access ?? (method === 'GET' ? 'read' : 'write');
-        if (!isAllowed(user.role, kind, route.area, ctx.profile)) {
+        if (!isAllowed(user.roles, kind, route.area, ctx.profile)) {
           status = 403;
           return send(res, { status: 403, json: forbiddenBody(permissionFor(kind, route.area)) }, false);
         }

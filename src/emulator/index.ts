@@ -5,3 +5,4 @@ export { createClock } from './clock.ts';
 export { createEmulator, type Emulator, type EmulatorOptions } from './emulator.ts';
 export type { FaultRule, FaultSettings, FaultSettingsInput, Faults } from './faults.ts';
 export type { RequestLog, RequestLogEntry } from './request-log.ts';
+export type { UserDirectory, UserRecord } from './users.ts';

@@ -1,5 +1,5 @@
 /**
- * The Backup Service's own records as the emulator stores and serves them (reference §2).
+ * The Backup Service's own records as the emulator stores and serves them (docs/backup-service-api.md §2).
  * Field names are the REST API's snake_case names so records serialise without mapping.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Public JSON views of repositories and the cluster (§2.2, §2.5). `GET /cluster/self` is the
+ * Public JSON views of repositories and the cluster (docs/backup-service-api.md §2.2, §2.5). `GET /cluster/self` is the
  * operator's polling call, so its body is serialised once per state change and reused.
  */
 import { constants, gzipSync } from 'node:zlib';
@@ -29,7 +29,7 @@ export function healthOf(
 
 const nonEmpty = (m: Record<string, TaskRun>): boolean => Object.keys(m).length > 0;
 
-/** The repository as GET returns it: `scheduled` only while active (§8c.4), running maps when non-empty. */
+/** The repository as GET returns it: `scheduled` only while active (§6.2), running maps when non-empty. */
 export function publicRepository(
   rec: RepositoryRecord,
   data: ClusterData,

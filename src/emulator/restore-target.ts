@@ -1,4 +1,4 @@
-/** Decides whether a restore `target` address points at the emulator itself (§5.11). */
+/** Decides whether a restore `target` address points at the emulator itself (docs/backup-service-api.md §5.11). */
 
 export interface SelfAddress {
   host: string;

@@ -1,5 +1,5 @@
 /**
- * 8.0 retention (reference §8): which backups have expired and which of those can be deleted
+ * 8.0 retention (docs/backup-service-api.md §8): which backups have expired and which of those can be deleted
  * without breaking a later, still-retained incremental that depends on them.
  */
 import type { BackupInfo } from './data/contract.ts';

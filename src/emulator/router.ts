@@ -1,7 +1,8 @@
 /** A minimal method + path-pattern router (`/api/v1/plan/:name`), no framework. */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AccessKind, ApiArea, EmulatorUser } from './auth.ts';
+import type { AccessKind, ApiArea } from './auth.ts';
 import type { Profile } from './model.ts';
+import type { UserRecord } from './users.ts';
 
 export interface RequestContext {
   method: string;
@@ -11,7 +12,7 @@ export interface RequestContext {
   query: URLSearchParams;
   rawBody: string;
   headers: IncomingHttpHeaders;
-  user: EmulatorUser | undefined;
+  user: UserRecord | undefined;
 }
 
 export interface Reply {

@@ -1,3 +1,4 @@
+// § sections cited here are those of docs/backup-service-api.md.
 import { describe, expect, it } from 'vitest';
 import { backupNameTime, mergeWindow, nextRun, nextRunAfter } from './schedule.ts';
 

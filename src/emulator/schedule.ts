@@ -1,5 +1,5 @@
 /**
- * next_run computation (reference §6.3, testrunner's model) and merge windows (§6.4).
+ * next_run computation (docs/backup-service-api.md §6.3, testrunner's model) and merge windows (§6.4).
  * All calendar arithmetic is in UTC: the emulator's node runs with a UTC offset.
  */
 import type { MergeOptions, Period, TaskSchedule } from './model.ts';

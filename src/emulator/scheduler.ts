@@ -1,5 +1,5 @@
 /**
- * Fires plan tasks of active repositories at their next_run (§6.3). One clock timer per
+ * Fires plan tasks of active repositories at their next_run (docs/backup-service-api.md §6.3). One clock timer per
  * (repository, task); each firing first computes and persists the following next_run, then runs
  * the task unless it is still running (a new instance of a running task is not started, §6.3) or
  * the service is paused (tasks due while the leader is lost are skipped).

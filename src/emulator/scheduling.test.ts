@@ -1,3 +1,4 @@
+// § sections cited here are those of docs/backup-service-api.md.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRun } from './model.ts';
 import { startEmulator, type TestEmulator } from './test-support.ts';
@@ -8,7 +9,7 @@ const DAY = 24 * HOUR;
 const START = Date.parse('2025-01-01T00:10:00Z'); // a Wednesday
 const END = START + 7 * DAY;
 
-// An independent model of the reference's rules (§6.3 next_run, §6.4 merge window, §8c.6 first
+// An independent model of the reference's rules (§6.3 next_run, §6.4 merge window, §2.4 first
 // backup FULL, merge of a range starting with a full backup → MERGE - FULL), written without
 // the emulator's scheduling code.
 type Kind = 'incr' | 'full' | 'merge';

@@ -1,5 +1,4 @@
 /** What route modules share: state, data layer, clock, runner, scheduler, faults and settings. */
-import type { EmulatorUser } from './auth.ts';
 import type { EmulatorClock } from './clock.ts';
 import type { ClusterData, OpenArchiveRepository } from './data/contract.ts';
 import type { Faults } from './faults.ts';
@@ -9,7 +8,9 @@ import type { RequestLog } from './request-log.ts';
 import type { SelfAddress } from './restore-target.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { ServiceStore } from './store.ts';
+import type { TaskDurationSettings } from './task-duration.ts';
 import type { TaskRunner } from './task-runner.ts';
+import type { UserDirectory } from './users.ts';
 
 export interface ServiceContext {
   profile: Profile;
@@ -22,7 +23,8 @@ export interface ServiceContext {
   faults: Faults;
   view: ClusterView;
   requestLog: RequestLog;
-  users: ReadonlyMap<string, EmulatorUser>;
+  /** Local users; the user API changes them at run time. */
+  users: UserDirectory;
   builtins: ReadonlyMap<string, Plan>;
   self(): SelfAddress;
   planOf(name: string): Plan | undefined;
@@ -30,6 +32,8 @@ export interface ServiceContext {
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
   /** Resolves when no task is running or waiting. */
   idle(): Promise<void>;
+  /** Task pacing, changeable at run time. */
+  taskDuration: TaskDurationSettings;
 }
 
 /** A serialising lock: each call starts after the previous one settled. */

@@ -10,7 +10,7 @@ import type { Plan, RepositoryRecord, ServiceConfig, TaskRun } from './model.ts'
 
 const MIB = 1024 * 1024;
 
-/** Task history of one repository: two rotation segments, newest first (§3.3 semantics). */
+/** Task history of one repository: two rotation segments, newest first (docs/backup-service-api.md §3.3 semantics). */
 export interface HistoryLog {
   current: TaskRun[];
   previous: TaskRun[];

@@ -1,7 +1,7 @@
 /**
  * Runs backup, merge, restore and prune tasks through the data layer and keeps their records:
  * a running entry in the repository's `running_one_off` / `running_tasks`, then a history entry
- * (§6.5). One task runs per repository at a time; tasks submitted meanwhile wait in order
+ * (docs/backup-service-api.md §6.5). One task runs per repository at a time; tasks submitted meanwhile wait in order
  * (status `waiting`), the single-backup-node behaviour of §6.3.
  */
 import { randomUUID } from 'node:crypto';
@@ -26,6 +26,7 @@ import { type CanWriteData, resolveRestoreTarget, type SelfAddress } from './res
 import { computeExpiry } from './retention.ts';
 import { backupNameTime, mergeWindow } from './schedule.ts';
 import type { ServiceStore } from './store.ts';
+import { pacedProgress, realWaitMs, taskDurationMs } from './task-duration.ts';
 
 export type TaskSpec =
   | { type: 'BACKUP'; full: boolean }
@@ -41,6 +42,8 @@ export interface TaskRunnerDeps {
   faults: Faults;
   self: () => SelfAddress;
   canWriteData: CanWriteData;
+  /** The minimum emulated milliseconds a task stays running (read at each task start). */
+  minTaskDurationMs: () => number;
 }
 
 export interface TaskRunner {
@@ -53,6 +56,11 @@ export interface TaskRunner {
   forget(key: string): void;
   /** Resolves when no task is running or waiting anywhere. */
   idle(): Promise<void>;
+  /**
+   * Stops pacing: tasks still running end without writing anything, as when the process dies
+   * (the next start reports them orphaned).
+   */
+  stop(): void;
 }
 
 interface Job {
@@ -71,6 +79,17 @@ interface RepoQueue {
 /** Error text → task failure; data-layer errors keep their message. */
 class TaskFailure extends Error {}
 
+/** The runner was stopped while a task ran: nothing more is written. */
+class RunnerStopped extends Error {}
+
+/** What one task did: node-run stats and the documents it moved (which set its duration). */
+interface Outcome {
+  stats: Record<string, unknown> | undefined;
+  items: number;
+}
+
+const itemsOf = (info: BackupInfo): number => info.buckets.reduce((n, b) => n + b.items, 0);
+
 const RUN_TYPE: Record<TaskSpec['type'], RunType> = {
   BACKUP: 'BACKUP',
   MERGE: 'MERGE',
@@ -79,6 +98,12 @@ const RUN_TYPE: Record<TaskSpec['type'], RunType> = {
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A wait that does not keep the process alive (an emulator closed mid-task must not linger). */
+const sleepUnref = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+/** How often a paced task's progress moves, at most: twenty steps per task. */
+const PROGRESS_STEPS = 20;
+const MIN_PROGRESS_STEP_MS = 50;
 
 /** Creates the task runner. */
 export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
@@ -87,6 +112,7 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
   const archives = new Map<string, Promise<ArchiveRepository>>();
   let active = 0;
   let idleWaiters: Array<() => void> = [];
+  let stopped = false;
 
   const queueOf = (key: string): RepoQueue => {
     let q = queues.get(key);
@@ -158,7 +184,7 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
     spec: TaskSpec,
     now: Date,
     onProgress: (p: number) => void,
-  ): Promise<Record<string, unknown> | undefined> => {
+  ): Promise<Outcome> => {
     const archive = await archiveOf(rec);
     switch (spec.type) {
       case 'BACKUP': {
@@ -182,7 +208,7 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
           source: deps.self().clusterUrl,
           onProgress,
         });
-        return backupStats(info, 'Backing up to', now);
+        return { stats: backupStats(info, 'Backing up to', now), items: itemsOf(info) };
       }
       case 'MERGE': {
         const names = await archive.listBackups();
@@ -200,7 +226,7 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
             return t >= w.from && t <= w.to;
           });
           // Nothing to combine: the merge completes without touching the archive.
-          if (inWindow.length < 2) return undefined;
+          if (inWindow.length < 2) return { stats: undefined, items: 0 };
           start = inWindow[0];
           end = inWindow[inWindow.length - 1];
         }
@@ -210,7 +236,7 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
           now,
           onProgress,
         });
-        return backupStats(info, 'Merging to', now);
+        return { stats: backupStats(info, 'Merging to', now), items: itemsOf(info) };
       }
       case 'RESTORE': {
         const target = resolveRestoreTarget(spec.target, deps.self());
@@ -229,17 +255,19 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
           }
         }
         const result = await archive.restore({ target: data, options: spec.options, now, onProgress });
-        return transferStats(
+        const stats = transferStats(
           `Restoring ${result.backups.join(', ')}`,
           Object.fromEntries(Object.entries(result.restored).map(([b, r]) => [b, { ...r, complete: true }])),
           now,
         );
+        const items = Object.values(result.restored).reduce((n, r) => n + r.mutations + r.deletions, 0);
+        return { stats, items };
       }
       case 'PRUNE': {
         const info = await archive.info();
         const expiry = computeExpiry(info.backups, rec.retention, now.getTime());
         for (const name of expiry.deletable) await archive.deleteBackup(name);
-        return { pruned: expiry.deletable };
+        return { stats: { pruned: expiry.deletable }, items: 0 };
       }
     }
   };
@@ -249,6 +277,23 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
       const waiters = idleWaiters;
       idleWaiters = [];
       for (const w of waiters) w();
+    }
+  };
+
+  // Holds a task running until `totalMs` real ms after it started, moving its progress.
+  const pace = async (nodeRun: TaskRun['node_runs'][number], startedReal: number, totalMs: number) => {
+    if (totalMs <= 0) return;
+    const step = Math.max(MIN_PROGRESS_STEP_MS, totalMs / PROGRESS_STEPS);
+    for (;;) {
+      if (stopped) throw new RunnerStopped();
+      const elapsed = performance.now() - startedReal;
+      if (elapsed >= totalMs) return;
+      const progress = pacedProgress(elapsed, totalMs);
+      if (progress !== nodeRun.progress) {
+        nodeRun.progress = progress;
+        store.touch();
+      }
+      await sleepUnref(Math.min(step, totalMs - elapsed));
     }
   };
 
@@ -273,19 +318,32 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
     store.saveRepository(rec);
 
     let error: string | undefined;
-    let stats: Record<string, unknown> | undefined;
+    let outcome: Outcome | undefined;
+    const startedReal = performance.now();
+    const minMs = deps.minTaskDurationMs();
     try {
       const delay = faults.get().taskDelayMs;
       if (delay > 0) await sleep(delay);
       const injected = faults.takeTaskFailure(rec.id);
       if (injected !== undefined) throw new TaskFailure(injected);
-      stats = await execute(rec, job.spec, now, (p) => {
+      outcome = await execute(rec, job.spec, now, (p) => {
+        // A paced task shows its progress from the pacing below, not the instant work.
+        if (minMs > 0) return;
         nodeRun.progress = Math.max(0, Math.min(100, p));
         store.touch();
       });
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }
+    // Failures take the minimum too: a real task fails after starting cbbackupmgr.
+    const total = realWaitMs(taskDurationMs(minMs, outcome?.items ?? 0), clock.mode, clock.scale());
+    try {
+      await pace(nodeRun, startedReal, total);
+    } catch (err) {
+      if (err instanceof RunnerStopped) return;
+      throw err;
+    }
+    const stats = outcome?.stats;
 
     const end = clock.now().toISOString();
     const status = error === undefined ? TASK_STATUS.done : TASK_STATUS.failed;
@@ -353,5 +411,8 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
       archives.delete(key);
     },
     idle: () => (active === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r))),
+    stop() {
+      stopped = true;
+    },
   };
 }

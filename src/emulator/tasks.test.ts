@@ -1,3 +1,4 @@
+// § sections cited here are those of docs/backup-service-api.md.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskRun } from './model.ts';
 import { simplePlan, startEmulator, type TestEmulator, waitFor } from './test-support.ts';

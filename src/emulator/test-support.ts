@@ -17,6 +17,13 @@ export interface TestEmulator {
   ): Promise<{ status: number; json: unknown; text: string }>;
 }
 
+/**
+ * The task duration every test emulator gets unless it asks for another: tasks complete at once,
+ * as the suites were written for. Tests of the running phase set their own (option
+ * `minTaskDurationMs` or `PUT /_emulator/tasks/duration`).
+ */
+export const TEST_MIN_TASK_DURATION_MS = 0;
+
 export const basic = (user: string, password: string): string =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -24,7 +31,11 @@ export const basic = (user: string, password: string): string =>
 export async function startEmulator(options: Partial<EmulatorOptions> = {}): Promise<TestEmulator> {
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cbbs-emu-'));
   const archive = join(dir, 'archive');
-  const emulator = await createEmulator({ ...options, dataDir: dir });
+  const emulator = await createEmulator({
+    minTaskDurationMs: TEST_MIN_TASK_DURATION_MS,
+    ...options,
+    dataDir: dir,
+  });
   const call: TestEmulator['call'] = async (method, path, body, auth = basic('admin', 'password')) => {
     const headers: Record<string, string> = {};
     if (auth !== null) headers.authorization = auth;

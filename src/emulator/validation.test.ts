@@ -1,3 +1,4 @@
+// § sections cited here are those of docs/backup-service-api.md.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simplePlan, startEmulator, type TestEmulator } from './test-support.ts';
 

@@ -1,7 +1,7 @@
 /**
- * Request validation per reference §6.1. Every failure is an ApiError 400 with the reference's
+ * Request validation per docs/backup-service-api.md §6.1. Every failure is an ApiError 400 with the reference's
  * body shape; `msg` names the class of problem and `extras` the detail (clients must not parse
- * either, §8c.3).
+ * either, §1.3).
  */
 import { badRequest } from './api-error.ts';
 import {

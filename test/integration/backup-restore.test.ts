@@ -15,6 +15,7 @@ import {
   backupServiceKind,
 } from '../../src/crds/index.ts';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { TEST_MIN_TASK_DURATION_MS } from '../harness/emulator.ts';
 import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
 import {
   createCredentialsSecret,
@@ -56,7 +57,10 @@ describe('BackupRestore', () => {
     kc = kubeConfigFrom(inject('kubeconfig'));
     namespace = await createTestNamespace(kc, 'backup-restore');
     dir = await mkdtemp(join(tmpdir(), 'cbbs-restore-'));
-    emulator = await createEmulator({ dataDir: join(dir, 'data') });
+    emulator = await createEmulator({
+      dataDir: join(dir, 'data'),
+      minTaskDurationMs: TEST_MIN_TASK_DURATION_MS,
+    });
     emu = emulatorHttp(emulator.url);
     await createCredentialsSecret(kc, namespace, 'cb-admin');
     await createResource(kc, backupServiceKind, namespace, 'cb', {
@@ -215,7 +219,11 @@ describe('BackupRestore', () => {
     );
     const port = emulator.port;
     await emulator.close();
-    emulator = await createEmulator({ dataDir: join(dir, 'data'), port });
+    emulator = await createEmulator({
+      dataDir: join(dir, 'data'),
+      port,
+      minTaskDurationMs: TEST_MIN_TASK_DURATION_MS,
+    });
     const done = await waitTerminal(backupRestoreKind, 'orphan');
     expect(done.status?.phase).toBe('Failed');
     expect(done.status?.error).toMatch(/orphaned/);

@@ -155,6 +155,29 @@ describe('BackupRun', () => {
     expect(taskPostsByRepository(env.emulator.requestLog.entries())).toEqual({ r1: 1 });
   });
 
+  it('with a realistic task duration, is Running with moving progress while the task runs, then Succeeded', async () => {
+    await emu.createRepository('slow', `${env.archiveDir}/slow`);
+    // What a real backup of a small bucket takes (the emulator's default, §6.5).
+    env.emulator.taskDuration.minTaskDurationMs = 3_000;
+    try {
+      const watch = await recordWrites('slow-run');
+      await run('slow-run', 'slow');
+      const done = await waitTerminal('slow-run');
+      watch.stop();
+      expect(done.status).toMatchObject({ phase: 'Succeeded', progress: 100 });
+      const running = watch.writes().filter((o) => o.status?.phase === 'Running');
+      const progress = running.map((o) => o.status?.progress ?? 0);
+      // Seen running, with at least one progress strictly between start and end.
+      expect(running.length).toBeGreaterThan(0);
+      expect(progress.some((p) => p > 0 && p < 100)).toBe(true);
+      expect(progress).toEqual([...progress].sort((a, b) => a - b));
+      const took = Date.parse(done.status?.completionTime ?? '') - Date.parse(done.status?.startTime ?? '');
+      expect(took).toBeGreaterThanOrEqual(2_000);
+    } finally {
+      env.emulator.taskDuration.minTaskDurationMs = 0;
+    }
+  });
+
   it('merges by backup names into one backup', async () => {
     await emu.createRepository('r2', `${env.archiveDir}/r2`);
     await run('b1', 'r2');

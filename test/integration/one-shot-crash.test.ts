@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { backupRestoreKind, backupRunKind, backupServiceKind, type KindMeta } from '../../src/crds/index.ts';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { TEST_MIN_TASK_DURATION_MS } from '../harness/emulator.ts';
 import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
 import { createCredentialsSecret, createResource, waitForResource } from '../harness/operator.ts';
 import { emulatorHttp, taskPostsByOperation } from '../support/one-shot-http.ts';
@@ -80,7 +81,10 @@ describe('one-shot exactly once across crashes and racing replicas', () => {
     kc = kubeConfigFrom(inject('kubeconfig'));
     namespace = await createTestNamespace(kc, 'one-shot-crash');
     dir = await mkdtemp(join(tmpdir(), 'cbbs-crash-'));
-    emulator = await createEmulator({ dataDir: join(dir, 'data') });
+    emulator = await createEmulator({
+      dataDir: join(dir, 'data'),
+      minTaskDurationMs: TEST_MIN_TASK_DURATION_MS,
+    });
     emu = emulatorHttp(emulator.url);
     await emu.createBucket('app');
     for (let i = 0; i < 5; i++) await emu.putDoc('app', `doc::${i}`, { i });

@@ -227,7 +227,7 @@ export function describePlan(plan: Plan): string {
   return `${plan.tasks.length} task${plan.tasks.length === 1 ? '' : 's'}: ${tasks.join(', ')}; services ${renderServices(canonicalServices(plan.services))}`;
 }
 
-/** True when the spec uses PRUNE tasks, which only Couchbase Server 8.0+ accepts (reference §9). */
+/** True when the spec uses PRUNE tasks, which only Couchbase Server 8.0+ accepts (docs/backup-service-api.md §9). */
 export function usesPrune(spec: PlanSpecContent): boolean {
   return (spec.tasks ?? []).some((t) => t.type === 'PRUNE');
 }

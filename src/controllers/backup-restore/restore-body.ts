@@ -2,7 +2,7 @@ import type { RestoreBody } from '../../backup-api/index.ts';
 import type { BackupRestoreSpec } from '../../crds/backup-restore.ts';
 import type { ReadonlyDeep } from '../runtime/index.ts';
 
-/** Restore option names of the Backup Service for each service a restore can skip (reference §5.11). */
+/** Restore option names of the Backup Service for each service a restore can skip (docs/backup-service-api.md §5.11). */
 const DISABLE_FLAG = {
   data: 'disable_data',
   gsi: 'disable_gsi_indexes',

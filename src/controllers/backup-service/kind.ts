@@ -55,7 +55,11 @@ export function pollFloorWaitMs(
 export const CREDENTIALS_RECHECK_MS = 60_000;
 
 /** Classifies what the Backup Service answered (pure, by type and status): a refusal or transient. */
-export function classifyServiceError(err: unknown, action: ConfigAction | undefined): Refusal | undefined {
+export function classifyServiceError(
+  err: unknown,
+  action: ConfigAction | undefined,
+  credentialsRecheckMs = CREDENTIALS_RECHECK_MS,
+): Refusal | undefined {
   if (err instanceof ConnectionError) return { reason: err.code, message: err.message };
   if (!isBackupApiError(err)) return undefined;
   if (err.code === BACKUP_API_ERROR_CODES.unauthorized || err.code === BACKUP_API_ERROR_CODES.forbidden) {
@@ -65,7 +69,7 @@ export function classifyServiceError(err: unknown, action: ConfigAction | undefi
           ? SERVICE_REASONS.unauthorized
           : SERVICE_REASONS.forbidden,
       message: err.message,
-      recheckAfterMs: CREDENTIALS_RECHECK_MS,
+      recheckAfterMs: credentialsRecheckMs,
     };
   }
   if (action && !err.retryable) {
@@ -181,7 +185,8 @@ export function createBackupServiceKind(
     },
     actionName: (action) => action.kind,
     digest: (_obj, observed) => observed?.config ?? null,
-    classify: classifyServiceError,
+    classify: (err, action) =>
+      classifyServiceError(err, action, deps.timings.credentialsRecheckMs ?? CREDENTIALS_RECHECK_MS),
     readyEventAction: 'Connect',
     forget(key) {
       deps.connections.release(...(key.split('/') as [string, string]));

@@ -108,7 +108,7 @@ export interface ClusterData {
 /** `type` values as `cbbackupmgr info` prints them. */
 export type BackupType = 'FULL' | 'INCR' | 'MERGE - FULL' | 'MERGE - INCR';
 
-/** Per-bucket counts of one backup, §2.4 BucketInfo of the reference (keys as the REST API spells them). */
+/** Per-bucket counts of one backup: BucketInfo of docs/backup-service-api.md §2.4 (keys as the REST API spells them). */
 export interface BackupBucketInfo {
   name: string;
   size: number;

@@ -5,7 +5,7 @@ import { PATH_STATES, type PathState } from '../model.ts';
 /** The backup API prefix (the cluster-manager proxy prefix is stripped before routing). */
 export const API = '/api/v1';
 
-/** Only the literal `self` cluster exists (§1.1). */
+/** Only the literal `self` cluster exists (docs/backup-service-api.md §1.1). */
 export function requireSelf(cluster: string | undefined): void {
   if (cluster !== 'self')
     throw badRequest('Remote clusters not supported', `Invalid cluster: ${cluster ?? ''}`);

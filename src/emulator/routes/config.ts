@@ -1,4 +1,4 @@
-/** `/api/v1/config` (§3.2–3.3) and `/api/v1/nodesThreadsMap` (§3.4, 7.6.2+). */
+/** `/api/v1/config` (docs/backup-service-api.md §3.2–3.3) and `/api/v1/nodesThreadsMap` (§3.4, 7.6.2+). */
 import { notFound } from '../api-error.ts';
 import { json, ok, type Route } from '../router.ts';
 import type { ServiceContext } from '../service-context.ts';

@@ -71,9 +71,10 @@ const UNIT_MS: Record<string, number> = {
   w: 604_800_000,
 };
 
-/** Parses `90m`, `1h30m`, `7d`, `500ms` (or a plain number of milliseconds) into milliseconds. */
+/** Parses `90m`, `1h30m`, `7d`, `500ms` (or a plain number of milliseconds, also as a string) into milliseconds. */
 export function parseDuration(value: string | number): number {
   if (typeof value === 'number') return value;
+  if (/^\d+(?:\.\d+)?$/.test(value)) return Math.round(Number(value));
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
   let total = 0;
   let consumed = 0;
@@ -88,6 +89,10 @@ export function parseDuration(value: string | number): number {
 const advanceSchema = z.union([
   z.object({ ms: z.number().nonnegative() }),
   z.object({ duration: z.string() }),
+]);
+const durationSchema = z.union([
+  z.object({ minTaskDurationMs: z.number().int().nonnegative() }),
+  z.object({ minTaskDuration: z.string() }),
 ]);
 const bucketSchema = z.object({
   name: z.string().min(1),
@@ -160,6 +165,14 @@ export function emulatorRoutes(ctx: ServiceContext): Route[] {
       }
       ctx.clock.setScale(body.scale);
       return timeReply();
+    }),
+    // Task pacing
+    route('GET', '/tasks/duration', () => json(200, ctx.taskDuration)),
+    route('PUT', '/tasks/duration', ({ rawBody }) => {
+      const body = durationSchema.parse(jsonBody(rawBody));
+      ctx.taskDuration.minTaskDurationMs =
+        'minTaskDurationMs' in body ? body.minTaskDurationMs : parseDuration(body.minTaskDuration);
+      return json(200, ctx.taskDuration);
     }),
     route('POST', '/idle', async () => {
       await ctx.idle();

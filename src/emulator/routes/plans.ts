@@ -1,4 +1,4 @@
-/** `/api/v1/plan[/{name}]` (reference §4). */
+/** `/api/v1/plan[/{name}]` (docs/backup-service-api.md §4). */
 import { badRequest, notFound } from '../api-error.ts';
 import type { Plan } from '../model.ts';
 import { json, ok, type Route } from '../router.ts';

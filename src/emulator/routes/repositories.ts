@@ -1,4 +1,4 @@
-/** Repository lifecycle routes (§5.1–5.8, §5.14, §5.15, §6.2). */
+/** Repository lifecycle routes (docs/backup-service-api.md §5.1–5.8, §5.14, §5.15, §6.2). */
 import { randomUUID } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { type ApiError, badRequest, internal, notFound } from '../api-error.ts';

@@ -1,4 +1,4 @@
-/** Task routes: triggers, restore, examine, info, taskHistory and the 8.0 retention calls (§5.3, §5.9–5.13, §8). */
+/** Task routes: triggers, restore, examine, info, taskHistory and the 8.0 retention calls (docs/backup-service-api.md §5.3, §5.9–5.13, §8). */
 import { randomUUID } from 'node:crypto';
 import { badRequest, internal, notFound } from '../api-error.ts';
 import type { RestoreOptions } from '../data/contract.ts';

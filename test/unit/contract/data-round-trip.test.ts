@@ -1,3 +1,4 @@
+// § sections cited here are those of docs/backup-service-api.md.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupClient, BackupInfo, ExamineTimelineEntry } from '../../../src/backup-api/index.ts';
 import { startTestEmulator, type TestEmulator } from '../../harness/emulator.ts';

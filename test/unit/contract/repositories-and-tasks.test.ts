@@ -9,7 +9,7 @@ import {
 import { startTestEmulator, type TestEmulator } from '../../harness/emulator.ts';
 import { clientFor, type EmulatorControl, emulatorControl, waitForTask } from './contract-support.ts';
 
-// Repository lifecycle and task endpoints (reference §5) through the client, one emulator.
+// Repository lifecycle and task endpoints (docs/backup-service-api.md §5) through the client, one emulator.
 
 let t: TestEmulator;
 let client: BackupClient;

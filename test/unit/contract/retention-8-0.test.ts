@@ -3,7 +3,7 @@ import { type BackupClient, BACKUP_API_ERROR_CODES as C } from '../../../src/bac
 import { startTestEmulator, type TestEmulator } from '../../harness/emulator.ts';
 import { clientFor, type EmulatorControl, emulatorControl, waitForTask } from './contract-support.ts';
 
-// The 8.0 profile: four built-in plans, retention settings, expired backups and prune (reference §8).
+// The 8.0 profile: four built-in plans, retention settings, expired backups and prune (docs/backup-service-api.md §8).
 
 let t: TestEmulator;
 let client: BackupClient;

@@ -34,9 +34,9 @@ const plan: PlanBody = {
 type Task = 'hourly' | 'daily_full' | 'weekly_merge';
 
 /**
- * The reference's rules applied to this plan, independently of the emulator: §6.3 next_run
+ * The rules of docs/backup-service-api.md applied to this plan, independently of the emulator: §6.3 next_run
  * (HOURS without time: now + 1 h; DAYS at a time: next day at that time; weekday: the next such day),
- * §8c.6 (the first backup of a repository is FULL), §6.4 (the merge window covers whole days from
+ * §2.4 (the first backup of a repository is FULL), §6.4 (the merge window covers whole days from
  * offset_start back through offset_end more days and becomes one backup, MERGE - FULL when the
  * window starts with a full backup).
  */

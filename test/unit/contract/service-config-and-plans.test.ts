@@ -7,7 +7,7 @@ import {
 import { startTestEmulator, type TestEmulator } from '../../harness/emulator.ts';
 import { clientFor } from './contract-support.ts';
 
-// Cluster, configuration, node threads and plans (reference §3, §4) through the client.
+// Cluster, configuration, node threads and plans (docs/backup-service-api.md §3, §4) through the client.
 
 let t: TestEmulator;
 let client: BackupClient;
