@@ -377,6 +377,13 @@ export const BackupRepositoryStatusSchema = z
       })
       .optional()
       .describe('Most recent failed task.'),
+    detailsDigest: z
+      .string()
+      .max(64)
+      .optional()
+      .describe(
+        'Digest of the Backup Service entry (state, running and scheduled tasks, finished runs) that backups and recentTasks were last read for; after an operator restart they are read again only once it moves.',
+      ),
     triggers: z
       .object({
         backup: triggerEchoSchema('Last spec.triggers.backup token acted on.'),

@@ -717,6 +717,7 @@ describe('BackupRepository', () => {
     const before = new Map(listed.items.map((o) => [o.metadata.name, o]));
     expect(before.size).toBeGreaterThan(5);
     await operator.stop();
+    const since = env.emulator.requestLog.lastSeq();
     operator = await startTestOperator({
       kc,
       namespace,
@@ -727,6 +728,12 @@ describe('BackupRepository', () => {
       },
     });
     await new Promise((r) => setTimeout(r, 4000));
+    // Status already shows history and backups for what the service holds: nothing to read again.
+    const reread = env.emulator.requestLog
+      .entries({ since, method: 'GET', pathPrefix: '/api/v1/cluster/self/repository/' })
+      .map((e) => e.path.split('?')[0])
+      .filter((p) => p?.endsWith('/taskHistory') || p?.endsWith('/info'));
+    expect(reread).toEqual([]);
     for (const [name, old] of before) {
       const now = await getResource<RepoObject>(kc, backupRepositoryKind, namespace, name);
       expect({ name, rv: now.metadata.resourceVersion }).toEqual({ name, rv: old.metadata.resourceVersion });

@@ -29,7 +29,7 @@ export interface RepositoryReconcile {
   /** The trigger echoes this reconcile writes, on every path (errors included). */
   echoes: NonNullable<Status['triggers']>;
   /** History and info, when this reconcile read them. */
-  fetched?: { history: TaskRun[]; info: RepositoryInfo } | undefined;
+  fetched?: { history: TaskRun[]; info: RepositoryInfo; digest: string } | undefined;
   /** Something moved that history and info must show (an action, a trigger, a task finished). */
   forceFetch: boolean;
   /** This reconcile created the repository and started nothing on it: it has no history and no backups. */

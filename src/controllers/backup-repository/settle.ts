@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ObservedRepository } from '../cluster-observations.ts';
 import type { Settled } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
@@ -90,7 +91,14 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
   // Runs finishing on this repository add backups that a poll may never show running.
   const fingerprint = `${repositoryFingerprint(observed)}|${finishedRunsOn(r.deps, r.obj, r.id)}`;
   const { memo } = r;
+  const digest = detailsDigest(fingerprint, r.generation);
   if (!r.forceFetch && memo.fingerprint === fingerprint && memo.generation === r.generation) return true;
+  if (!r.forceFetch && memo.fingerprint === undefined && r.previous?.detailsDigest === digest) {
+    // A restarted operator: status already shows history and backups for this very entry.
+    memo.fingerprint = fingerprint;
+    memo.generation = r.generation;
+    return true;
+  }
   const client = r.client();
   const { signal } = r.ctx;
   try {
@@ -101,7 +109,7 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
       knownEmpty ? [] : client.taskHistory(observed.state, r.id, { limit: RECENT_TASKS_LIMIT, signal }),
       client.getRepositoryInfo(observed.state, r.id, { signal }),
     ]);
-    r.fetched = { history, info };
+    r.fetched = { history, info, digest };
     for (const t of history) memo.following.delete(t.task_name);
     memo.fingerprint = fingerprint;
     memo.generation = r.generation;
@@ -110,6 +118,11 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
     r.ctx.log.warn({ err }, 'could not read task history or info');
     return false;
   }
+}
+
+/** A short digest of what history and info were read for, kept in status across restarts. */
+function detailsDigest(fingerprint: string, generation: number): string {
+  return createHash('sha256').update(`${generation}|${fingerprint}`).digest('base64url').slice(0, 22);
 }
 
 /** Task names of the finished BackupRuns on this repository (reference index and cache, no request). */

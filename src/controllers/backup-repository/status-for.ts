@@ -73,7 +73,7 @@ export interface RepositoryStatusInput {
   previous: Status | undefined;
   observed: ObservedRepository | undefined;
   result: Result<RepositoryAction, RepositoryDetail>;
-  fetched: { history: readonly TaskRun[]; info: RepositoryInfo } | undefined;
+  fetched: { history: readonly TaskRun[]; info: RepositoryInfo; digest?: string } | undefined;
   echoes: Status['triggers'];
   generation: number;
   now: Date;

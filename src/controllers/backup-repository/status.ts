@@ -238,7 +238,7 @@ export interface StatusInput {
   previous: Status | undefined;
   id: string;
   observed: ObservedRepository | undefined;
-  fetched?: { history: readonly TaskRun[]; info: RepositoryInfo } | undefined;
+  fetched?: { history: readonly TaskRun[]; info: RepositoryInfo; digest?: string } | undefined;
   triggers: Status['triggers'];
 }
 
@@ -258,6 +258,7 @@ export function assembleStatus(input: StatusInput): Status {
       status,
       { backups: summarizeBackups(fetched.info) },
       summarizeHistory(fetched.history, previous),
+      optional('detailsDigest', fetched.digest),
     );
   } else if (previous) {
     Object.assign(
@@ -266,6 +267,7 @@ export function assembleStatus(input: StatusInput): Status {
       optional('recentTasks', previous.recentTasks),
       optional('lastSuccessfulBackupTime', previous.lastSuccessfulBackupTime),
       optional('lastFailure', previous.lastFailure),
+      optional('detailsDigest', previous.detailsDigest),
     );
   }
   const triggers = input.triggers;
