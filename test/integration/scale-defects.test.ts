@@ -119,10 +119,11 @@ describe('scale: repositories of a service that was never polled', () => {
     expect(creates.length).toBe(12);
     // Each create asks for a fresh poll; the floor lets one through per second.
     expect(polls.length).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
-    // A repository created a moment ago has no task history to read.
-    const histories = burstEnv.emulator.requestLog
+    // A repository created a moment ago has no task history and no backups to read.
+    const reads = burstEnv.emulator.requestLog
       .entries({ since, method: 'GET', pathPrefix: '/api/v1/cluster/self/repository/active/burst-' })
-      .filter((e) => e.path.split('?')[0]?.endsWith('/taskHistory'));
-    expect(histories).toEqual([]);
+      .map((e) => e.path.split('?')[0])
+      .filter((p) => p?.endsWith('/taskHistory') || p?.endsWith('/info'));
+    expect(reads).toEqual([]);
   });
 });

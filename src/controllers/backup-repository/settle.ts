@@ -103,12 +103,15 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
   const { signal } = r.ctx;
   try {
     // Known without asking: a repository created a moment ago with nothing running has no task
-    // history (one request fewer per repository in a cold sync); its size is the server's to say.
+    // history and no backups (so their total size is 0): two requests fewer per repository in a
+    // cold sync. Its first task changes the fingerprint and both are read then.
     const knownEmpty = r.createdEmpty === true && runningNames(observed).size === 0;
-    const [history, info] = await Promise.all([
-      knownEmpty ? [] : client.taskHistory(observed.state, r.id, { limit: RECENT_TASKS_LIMIT, signal }),
-      client.getRepositoryInfo(observed.state, r.id, { signal }),
-    ]);
+    const [history, info] = knownEmpty
+      ? [[], { name: observed.repository.repo, size: 0, count: 0, backups: [] }]
+      : await Promise.all([
+          client.taskHistory(observed.state, r.id, { limit: RECENT_TASKS_LIMIT, signal }),
+          client.getRepositoryInfo(observed.state, r.id, { signal }),
+        ]);
     r.fetched = { history, info, digest };
     for (const t of history) memo.following.delete(t.task_name);
     memo.fingerprint = fingerprint;
