@@ -70,8 +70,8 @@ export function createReferenceIndex(reflectors: KindReflectors): ReferenceIndex
     const { namespace, name } = splitKey(key);
     for (const target of targets) {
       const s = slot(kind, namespace, target);
-      let names = byTarget.get(s);
-      if (!names) byTarget.set(s, (names = new Set()));
+      const names = byTarget.get(s) ?? new Set<string>();
+      byTarget.set(s, names);
       names.add(name);
     }
   };

@@ -30,6 +30,9 @@ export function createReflectorCache<T extends KubernetesObject>(log: Logger): R
   };
 
   const apply = (obj: T): void => {
+    // Nothing here reads managedFields, and they are often larger than the rest of the object
+    // (one entry per writer with its whole field set), so the cache does not keep them.
+    if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
     const key = objectKey(obj);
     const previous = store.get(key);
     if (previous && previous.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
