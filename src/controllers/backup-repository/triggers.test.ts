@@ -166,7 +166,16 @@ describe('triggerEchoPatch', () => {
       metadata: { resourceVersion: '42' },
       status: {
         triggers: {
-          merge: { token: 't', time: '2025-01-01T12:00:00Z', taskName: null, previousTaskName: null },
+          merge: {
+            token: 't',
+            time: '2025-01-01T12:00:00Z',
+            taskName: null,
+            previousTaskName: null,
+            // A new token's echo clears the outcome of the token before it.
+            outcome: null,
+            endTime: null,
+            error: null,
+          },
         },
       },
     });
