@@ -174,12 +174,14 @@ describe('backup health of a BackupRepository', () => {
     expect(warning?.note).toContain(failed.status?.triggers?.backup?.taskName);
 
     // A restart reads the same history again: the Event is not recorded twice, nothing is rewritten.
+    await sleep(1_500);
+    const settled = await waitFor('failing', (o) => hasCondition(o, 'Ready'));
     await operator.stop();
     await start();
     await sleep(4_000);
     expect(await eventsOf('failing', 'BackupFailed')).toHaveLength(1);
     const after = await waitFor('failing', (o) => hasCondition(o, 'Ready'));
-    expect(after.metadata.resourceVersion).toBe(failed.metadata.resourceVersion);
+    expect(after.metadata.resourceVersion).toBe(settled.metadata.resourceVersion);
     await expect.poll(() => metric('cbbs_repository_backups_succeeding', 'failing')).toBe(0);
 
     // The next backup succeeds: True again, a Normal Event, gauge 1.
@@ -228,7 +230,8 @@ describe('backup health of a BackupRepository', () => {
       serviceRef: { name: 'cb' },
       builtInPlan: '_daily_backups',
       storage: { filesystem: { path: `${env.archiveDir}/rpo` } },
-      rpo: '8s',
+      // Long enough for the first backup to be mirrored well within it on a busy machine.
+      rpo: '12s',
       triggers: { backup: 'r1' },
     });
     const met = await waitFor(
@@ -237,15 +240,15 @@ describe('backup health of a BackupRepository', () => {
         isCond(o, 'RPOMet', 'True', 'WithinObjective') && o.status?.triggers?.backup?.outcome === 'Succeeded',
     );
     const lastSuccess = Date.parse(met.status?.lastSuccessfulBackupTime ?? '');
-    expect(Date.now()).toBeLessThan(lastSuccess + 8_000);
-    expect(await metric('cbbs_repository_rpo_objective_seconds', 'rpo')).toBe(8);
+    expect(Date.now()).toBeLessThan(lastSuccess + 12_000);
+    expect(await metric('cbbs_repository_rpo_objective_seconds', 'rpo')).toBe(12);
     expect(await metric('cbbs_repository_rpo_met', 'rpo')).toBe(1);
-    expect(await metric('cbbs_repository_rpo_age_seconds', 'rpo')).toBeLessThan(8);
+    expect(await metric('cbbs_repository_rpo_age_seconds', 'rpo')).toBeLessThan(12);
 
     // Nothing happens but time: the one write is the flip, at the deadline.
     const quiet = await recordWrites('rpo');
-    const missed = await waitFor('rpo', (o) => isCond(o, 'RPOMet', 'False', 'NoSuccessSince'), 20_000);
-    expect(Date.now()).toBeGreaterThanOrEqual(lastSuccess + 8_000);
+    const missed = await waitFor('rpo', (o) => isCond(o, 'RPOMet', 'False', 'NoSuccessSince'), 30_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(lastSuccess + 12_000);
     await sleep(2_000);
     quiet.stop();
     expect(quiet.writes()).toHaveLength(1);
@@ -255,7 +258,7 @@ describe('backup health of a BackupRepository', () => {
     );
     expect(hasCondition(missed, 'Ready')).toBe(true);
     expect(await metric('cbbs_repository_rpo_met', 'rpo')).toBe(0);
-    expect(await metric('cbbs_repository_rpo_age_seconds', 'rpo')).toBeGreaterThanOrEqual(8);
+    expect(await metric('cbbs_repository_rpo_age_seconds', 'rpo')).toBeGreaterThanOrEqual(12);
     await expect.poll(async () => (await eventsOf('rpo', 'RPOMissed')).length).toBe(1);
 
     // A backup succeeds: RPOMet flips back in exactly one of the writes the backup causes.
