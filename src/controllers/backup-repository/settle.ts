@@ -9,7 +9,12 @@ import { rpoRequeueMs } from './backup-health.ts';
 import { countDownFinished, FOLLOW_LOOKS, runningNames } from './memo.ts';
 import type { RepositoryReconcile } from './reconcile-state.ts';
 import { nextRequeueMs } from './requeue.ts';
-import { RECENT_TASKS_LIMIT, repositoryFingerprint, summarizeHistory } from './status.ts';
+import {
+  mirrorRepository as mirroredFields,
+  RECENT_TASKS_LIMIT,
+  repositoryFingerprint,
+  summarizeHistory,
+} from './status.ts';
 import type { RepositoryDetail } from './status-for.ts';
 import { runTriggerTokens } from './trigger-tokens.ts';
 
@@ -99,13 +104,7 @@ function rpoLookMs(r: RepositoryReconcile, observed: Observed): number | undefin
   const lastSuccess = r.fetched
     ? summarizeHistory(r.fetched.history, r.previous).lastSuccessfulBackupTime
     : r.previous?.lastSuccessfulBackupTime;
-  const state = observed
-    ? observed.state === 'archived'
-      ? 'Archived'
-      : observed.state === 'imported'
-        ? 'Imported'
-        : 'Active'
-    : r.previous?.state;
+  const state = observed ? mirroredFields(observed).state : r.previous?.state;
   return rpoRequeueMs(r.obj.spec, state, lastSuccess, r.obj.metadata.creationTimestamp, r.deps.clock.now());
 }
 

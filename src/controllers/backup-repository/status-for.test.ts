@@ -60,6 +60,28 @@ describe('repositoryStatusFor: backup health', () => {
     expect(status?.triggers?.backup).toMatchObject({ outcome: 'Failed', error: 'disk on fire' });
   });
 
+  it('is not Unknown for a create the service refused: the read found no repository', () => {
+    const status = repositoryStatusFor({
+      obj: obj(),
+      id: 'r1',
+      previous: undefined,
+      observed: undefined,
+      result: {
+        kind: 'refused',
+        refusal: { reason: 'ServerRejected', message: 'archive unusable' },
+        action: { kind: 'create', plan: '_daily_backups' },
+        remembered: false,
+      },
+      fetched: undefined,
+      echoes: {},
+      generation: 1,
+      now: new Date('2026-12-01T02:00:00Z'),
+    });
+    expect(cond(status, 'Stalled')?.status).toBe('True');
+    expect(cond(status, 'BackupsSucceeding')).toMatchObject({ status: 'Unknown', reason: 'NoBackupYet' });
+    expect(cond(status, 'RPOMet')).toMatchObject({ status: 'False', reason: 'NeverSucceeded' });
+  });
+
   it('says Unknown, with the last data kept, while the service cannot be read', () => {
     const previous: Repo['status'] = { state: 'Active', lastSuccessfulBackupTime: '2026-12-01T09:00:00Z' };
     const status = repositoryStatusFor({

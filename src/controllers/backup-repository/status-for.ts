@@ -102,9 +102,13 @@ export function repositoryStatusFor(input: RepositoryStatusInput): Status | unde
   const status = withConditions(data, outcomeFor(obj, id, data, result), generation, now);
   return withBackupHealth(status, {
     spec: obj.spec,
-    createdAt: obj.metadata.creationTimestamp as string | undefined,
-    // A reconcile that observed nothing and did not finish could not read the service.
-    readable: observed !== undefined || result.kind === 'done',
+    createdAt: obj.metadata.creationTimestamp,
+    // Only a reconcile that observed nothing and failed before deciding a write could not read the
+    // service; a write decided (even if refused) came from a read that found no repository.
+    readable:
+      observed !== undefined ||
+      result.kind === 'done' ||
+      ((result.kind === 'refused' || result.kind === 'unavailable') && result.action !== undefined),
     generation,
     now,
   });
