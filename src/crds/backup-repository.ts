@@ -320,7 +320,7 @@ const backupRefSchema = (what: string) =>
     .describe(what);
 
 /** How a triggered task ended, as its echo records it. */
-export const TRIGGER_OUTCOMES = ['Succeeded', 'Failed'] as const;
+export const TRIGGER_OUTCOMES = ['Succeeded', 'Failed', 'Rejected'] as const;
 
 const triggerEchoSchema = (what: string) =>
   z
@@ -334,9 +334,13 @@ const triggerEchoSchema = (what: string) =>
       outcome: z
         .enum(TRIGGER_OUTCOMES)
         .optional()
-        .describe('How the task ended, once it shows in the task history: Succeeded or Failed.'),
+        .describe(
+          'How the token ended: Succeeded or Failed once its task shows in the task history, Rejected when the service refused to start it.',
+        ),
       endTime: timestampSchema.optional().describe('When the task ended.'),
-      error: errorTextSchema.optional().describe('Error text of a Failed task, from the Backup Service.'),
+      error: errorTextSchema
+        .optional()
+        .describe('Error text of a Failed task or a Rejected request, from the Backup Service.'),
     })
     .optional()
     .describe(what);

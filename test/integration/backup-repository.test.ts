@@ -45,7 +45,13 @@ interface RepoObject {
     recentTasks?: { taskName: string; status: string; type: string }[];
     lastSuccessfulBackupTime?: string;
     triggers?: {
-      backup?: { token: string; taskName?: string; previousTaskName?: string };
+      backup?: {
+        token: string;
+        taskName?: string;
+        previousTaskName?: string;
+        outcome?: string;
+        error?: string;
+      };
       merge?: { token: string; taskName?: string };
     };
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
@@ -511,6 +517,10 @@ describe('BackupRepository', () => {
         o.status?.observedGeneration === o.metadata.generation,
     );
     expect(condition(refused, 'Synced')?.message).toContain('after-drop');
+    // The echo records the outcome with the server's reason.
+    expect(refused.status?.triggers?.backup).toMatchObject({ token: 'after-drop', outcome: 'Rejected' });
+    expect(refused.status?.triggers?.backup?.error).toBeTruthy();
+    expect(refused.status?.triggers?.backup?.taskName).toBeUndefined();
     await new Promise((r) => setTimeout(r, 2_000));
     expect(requests('POST', '/api/v1/cluster/self/repository/active/bucket-gone/backup', since)).toHaveLength(
       1,
