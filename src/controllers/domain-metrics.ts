@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AttemptInfo } from '../backup-api/index.ts';
+import { registerRepositoryHealthMetrics } from './repository-health-metrics.ts';
 import type { BackupRepositoryResource, BackupRestoreResource, BackupRunResource } from './resources.ts';
 import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
 
@@ -19,6 +20,7 @@ const isReady = (obj: ReadonlyDeep<BackupRepositoryResource>): boolean =>
  * chart's PrometheusRule alerts on.
  */
 export function registerDomainMetrics(registry: Registry, sources: DomainMetricSources): void {
+  registerRepositoryHealthMetrics(registry, sources.repositories);
   new Gauge({
     name: 'cbbs_repository_ready',
     help: 'Whether the BackupRepository is Ready (1) or not (0).',

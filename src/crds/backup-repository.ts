@@ -12,6 +12,7 @@ import {
   secretKey,
   timestampSchema,
 } from './common.ts';
+import { DURATION_PATTERN, parseDurationMs } from './duration.ts';
 import { ageColumn, type KindDefinition, kindMeta, readyColumn, resourceSchema } from './kind.ts';
 
 /** Names of the BackupRepository kind (short name differs from Velero's BackupRepository). */
@@ -203,6 +204,18 @@ export const BackupRepositorySpecSchema = withRules(
           'Active (default) runs the plan; Paused stops scheduling; Archived makes the repository read-only for good. Archived is final.',
         ),
       triggers: triggersSchema.optional(),
+      rpo: withRules(z.string().max(32).regex(new RegExp(DURATION_PATTERN)), [
+        {
+          rule: "duration(self) >= duration('1s')",
+          message: 'rpo must be at least 1s',
+          // A malformed value is the pattern's to report; this rule judges well-formed ones only.
+          check: (v: string) => !new RegExp(DURATION_PATTERN).test(v) || parseDurationMs(v) >= 1_000,
+        },
+      ])
+        .optional()
+        .describe(
+          'Recovery-point objective, e.g. 24h: the longest time allowed since the start of the last successful backup (since creation while there is none). Reported as the RPOMet condition; unset: not evaluated.',
+        ),
       driftPolicy: driftPolicySchema,
       deletionPolicy: z
         .enum(REPOSITORY_DELETION_POLICIES)
@@ -227,11 +240,11 @@ export const BackupRepositorySpecSchema = withRules(
           : (s.planRef !== undefined) !== (s.builtInPlan !== undefined),
     },
     {
-      rule: "!has(self.__import__) || (self.state == 'Active' && !has(self.bucket) && !has(self.triggers))",
-      message: 'an imported repository takes no state, bucket or triggers',
+      rule: "!has(self.__import__) || (self.state == 'Active' && !has(self.bucket) && !has(self.triggers) && !has(self.rpo))",
+      message: 'an imported repository takes no state, bucket, triggers or rpo',
       check: (s) =>
         s.import === undefined ||
-        (s.state === 'Active' && s.bucket === undefined && s.triggers === undefined),
+        (s.state === 'Active' && s.bucket === undefined && s.triggers === undefined && s.rpo === undefined),
     },
     {
       rule: "!self.removeData || self.deletionPolicy == 'Delete'",
@@ -306,6 +319,9 @@ const backupRefSchema = (what: string) =>
     .optional()
     .describe(what);
 
+/** How a triggered task ended, as its echo records it. */
+export const TRIGGER_OUTCOMES = ['Succeeded', 'Failed', 'Rejected'] as const;
+
 const triggerEchoSchema = (what: string) =>
   z
     .object({
@@ -315,6 +331,16 @@ const triggerEchoSchema = (what: string) =>
       previousTaskName: taskNameSchema
         .optional()
         .describe("The task of the token before this one: it is never taken for this token's task."),
+      outcome: z
+        .enum(TRIGGER_OUTCOMES)
+        .optional()
+        .describe(
+          'How the token ended: Succeeded or Failed once its task shows in the task history, Rejected when the service refused to start it.',
+        ),
+      endTime: timestampSchema.optional().describe('When the task ended.'),
+      error: errorTextSchema
+        .optional()
+        .describe('Error text of a Failed task or a Rejected request, from the Backup Service.'),
     })
     .optional()
     .describe(what);
@@ -442,6 +468,18 @@ export const backupRepositoryDefinition: KindDefinition = {
       type: 'integer',
       jsonPath: '.status.backups.count',
       description: 'Number of backups.',
+    },
+    {
+      name: 'Backups-OK',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="BackupsSucceeding")].status',
+      description: 'Whether the last finished backup succeeded (the BackupsSucceeding condition).',
+    },
+    {
+      name: 'RPO-Met',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="RPOMet")].status',
+      description: 'Whether spec.rpo is met (the RPOMet condition; empty without spec.rpo).',
     },
     {
       name: 'Last-Backup',

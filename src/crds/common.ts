@@ -182,6 +182,7 @@ export const CONDITION_TYPES = {
   ServiceReachable: 'ServiceReachable',
   Healthy: 'Healthy',
   RPOMet: 'RPOMet',
+  BackupsSucceeding: 'BackupsSucceeding',
 } as const;
 
 /** Minimal metadata every resource read from the API server has; unknown fields pass through. */

@@ -23,6 +23,8 @@ export interface TestOperatorOptions {
   workersPerKind?: number;
   /** pino level for the operator's logs (silent unless CBBS_TEST_LOG_LEVEL is set). */
   logLevel?: string;
+  /** Where the operator registers its metrics (a fresh one unless told), for tests that scrape them. */
+  registry?: Registry;
 }
 
 /** Starts an in-process operator against the test API server, with fast test timings. */
@@ -46,7 +48,7 @@ export async function startTestOperator(opts: TestOperatorOptions): Promise<Oper
         ? pino.destination({ dest: process.env.CBBS_TEST_LOG_FILE, sync: true })
         : undefined,
     ),
-    registry: new Registry(),
+    registry: opts.registry ?? new Registry(),
   });
   await operator.start();
   return operator;

@@ -5,7 +5,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  EventsV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBackupPlanReconciler } from '../../src/controllers/backup-plan/reconciler.ts';
 import { createBackupRepositoryReconciler } from '../../src/controllers/backup-repository/reconciler.ts';
@@ -39,7 +45,13 @@ interface RepoObject {
     recentTasks?: { taskName: string; status: string; type: string }[];
     lastSuccessfulBackupTime?: string;
     triggers?: {
-      backup?: { token: string; taskName?: string; previousTaskName?: string };
+      backup?: {
+        token: string;
+        taskName?: string;
+        previousTaskName?: string;
+        outcome?: string;
+        error?: string;
+      };
       merge?: { token: string; taskName?: string };
     };
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
@@ -112,6 +124,11 @@ describe('BackupRepository', () => {
     ...extra,
   });
   const condition = (o: RepoObject, type: string) => o.status?.conditions?.find((c) => c.type === type);
+  /** The Events of one object with one reason. */
+  const eventsOf = async (name: string, reason: string) =>
+    (await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace })).items.filter(
+      (e) => e.regarding?.name === name && e.reason === reason,
+    );
 
   beforeAll(async () => {
     kc = kubeConfigFrom(inject('kubeconfig'));
@@ -500,6 +517,10 @@ describe('BackupRepository', () => {
         o.status?.observedGeneration === o.metadata.generation,
     );
     expect(condition(refused, 'Synced')?.message).toContain('after-drop');
+    // The echo records the outcome with the server's reason.
+    expect(refused.status?.triggers?.backup).toMatchObject({ token: 'after-drop', outcome: 'Rejected' });
+    expect(refused.status?.triggers?.backup?.error).toBeTruthy();
+    expect(refused.status?.triggers?.backup?.taskName).toBeUndefined();
     await new Promise((r) => setTimeout(r, 2_000));
     expect(requests('POST', '/api/v1/cluster/self/repository/active/bucket-gone/backup', since)).toHaveLength(
       1,
@@ -515,6 +536,8 @@ describe('BackupRepository', () => {
     expect(condition(drifted, 'Synced')?.message).toContain('state');
     expect(hasCondition(drifted, 'Ready')).toBe(true);
     expect((await api('GET', '/cluster/self/repository/active/lifecycle')).body?.state).toBe('paused');
+    await expect.poll(async () => (await eventsOf('lifecycle', 'DriftDetected')).length).toBe(1);
+    expect((await eventsOf('lifecycle', 'DriftDetected'))[0]?.type).toBe('Warning');
 
     await patchSpec('lifecycle', { driftPolicy: 'Enforce' });
     await waitReady('lifecycle', (o) => o.status?.state === 'Active' && hasCondition(o, 'Synced'));
@@ -532,6 +555,8 @@ describe('BackupRepository', () => {
       1,
     );
     await waitReady('lifecycle', (o) => o.status?.state === 'Active');
+    // The spec was applied before, so the resume puts drift back: DriftCorrected, not Resumed.
+    await expect.poll(async () => (await eventsOf('lifecycle', 'DriftCorrected')).length).toBe(1);
   });
 
   it('archives on spec.state Archived; the CRD refuses to leave Archived; an archive can be imported', async () => {
@@ -633,6 +658,8 @@ describe('BackupRepository', () => {
     await create('brownfield', fsRepo({ builtInPlan: '_daily_backups' }));
     await waitReady('brownfield', (o) => o.status?.planName === '_daily_backups');
     expect(requests('POST', '/api/v1/cluster/self/repository/active/brownfield', since)).toHaveLength(0);
+    await expect.poll(async () => (await eventsOf('brownfield', 'Adopted')).length).toBe(1);
+    expect(await eventsOf('brownfield', 'Created')).toHaveLength(0);
 
     await create('elsewhere', fsRepo());
     const conflict = await waitFor('elsewhere', (o) => hasCondition(o, 'Stalled'));

@@ -225,6 +225,59 @@ const oneShotSamples: Sample[] = [
   ],
 ];
 
+/** Backup-health cases of BackupRepository: Ready is about reconciliation, these about backups. */
+const repositorySamples: Sample[] = [
+  [
+    'RPOMet=False while Ready=True',
+    {
+      observedGeneration: 3,
+      conditions: [condition('Ready', 'True'), condition('RPOMet', 'False', 'no successful backup since x')],
+    },
+    'Degraded',
+    'no successful backup since x',
+  ],
+  [
+    'RPOMet=True with the last backup failed (within the objective)',
+    {
+      observedGeneration: 3,
+      conditions: [
+        condition('Ready', 'True', 'present'),
+        condition('BackupsSucceeding', 'False', 'disk on fire'),
+        condition('RPOMet', 'True'),
+      ],
+    },
+    'Healthy',
+    'present',
+  ],
+  [
+    'BackupsSucceeding=False without an RPO',
+    {
+      observedGeneration: 3,
+      conditions: [condition('Ready', 'True'), condition('BackupsSucceeding', 'False', 'disk on fire')],
+    },
+    'Degraded',
+    'disk on fire',
+  ],
+  [
+    'RPOMet=Unknown (service unreadable) falls through to Ready',
+    {
+      observedGeneration: 3,
+      conditions: [condition('Ready', 'False', 'unreachable'), condition('RPOMet', 'Unknown')],
+    },
+    'Degraded',
+    'unreachable',
+  ],
+  [
+    'BackupsSucceeding=Unknown (no backup yet) is Healthy when Ready',
+    {
+      observedGeneration: 3,
+      conditions: [condition('Ready', 'True', 'present'), condition('BackupsSucceeding', 'Unknown')],
+    },
+    'Healthy',
+    'present',
+  ],
+];
+
 const ONE_SHOT_KINDS = new Set(['BackupRun', 'BackupRestore']);
 
 /**
@@ -316,9 +369,11 @@ describe('Argo CD health checks', () => {
 
   const cases = ['BackupService', 'BackupPlan', 'BackupRepository', 'BackupRun', 'BackupRestore'].flatMap(
     (kind) =>
-      [...commonSamples, ...(ONE_SHOT_KINDS.has(kind) ? oneShotSamples : [])].map(
-        ([name, status, health, message]) => ({ kind, name, status, health, message }),
-      ),
+      [
+        ...commonSamples,
+        ...(ONE_SHOT_KINDS.has(kind) ? oneShotSamples : []),
+        ...(kind === 'BackupRepository' ? repositorySamples : []),
+      ].map(([name, status, health, message]) => ({ kind, name, status, health, message })),
   );
 
   it.each(cases)('$kind: $name → $health', async ({ kind, status, health, message }) => {

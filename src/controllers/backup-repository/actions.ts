@@ -14,6 +14,7 @@ import { secretValue } from '../secret-values.ts';
 import { CONNECTION_ERROR_CODES, ConnectionError } from '../service-connections.ts';
 import { archiveLocation, type RepositoryAction } from './desired.ts';
 import { PlanChangeUnsupportedError } from './refusals.ts';
+import { STATUS_EVENTS } from './status-events.ts';
 import { TRIGGER_EVENTS } from './trigger-tokens.ts';
 
 type Repo = BackupRepositoryResource;
@@ -26,9 +27,11 @@ export const REPOSITORY_EVENTS = {
   resumed: 'Resumed',
   archived: 'Archived',
   planChanged: 'PlanChanged',
+  driftCorrected: 'DriftCorrected',
   deleted: 'Deleted',
   retained: 'Retained',
   ...TRIGGER_EVENTS,
+  ...STATUS_EVENTS,
   rejected: 'ServerRejected',
   stalled: 'Stalled',
   deletionAbandoned: 'DeletionAbandoned',

@@ -25,12 +25,16 @@ import { observeRepository } from './observe.ts';
 import { startReconcile } from './reconcile-state.ts';
 import { classifyRepositoryError } from './refusals.ts';
 import { mirrorRepository, settleRepository } from './settle.ts';
+import { repositoryStatusEvents } from './status-events.ts';
 import { type RepositoryDetail, repositoryStatusFor } from './status-for.ts';
 
 type Repo = BackupRepositoryResource;
 type Status = NonNullable<Repo['status']>;
 type Observed = ObservedRepository | undefined;
 type RepositoryKind = ManagedKind<Repo, Observed, RepositoryAction, RepositoryDetail, Status>;
+
+/** Actions that may put a drifted server object back (change-plan, pause, resume). */
+const CORRECTIONS: readonly RepositoryAction['kind'][] = ['change-plan', 'pause', 'resume'];
 
 /** The fields of a repository entry a refusal depends on (not progress or next runs, which move). */
 const refusalScope = (o: Observed) =>
@@ -126,12 +130,22 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
       };
     },
     classify: (err, action, obj) => classifyRepositoryError(err, action, repositoryId(obj)),
-    actedEvent: (obj, action) => ({
-      type: EventType.Normal,
-      reason: ACTION_EVENT[action.kind],
-      action: action.kind,
-      note: describeAction(action, repositoryId(obj), archiveLocation(obj.spec)),
-    }),
+    actedEvent: (obj, action) => {
+      const note = describeAction(action, repositoryId(obj), archiveLocation(obj.spec));
+      // The spec of this generation was applied before, so the server moved: a correction of drift.
+      const corrects =
+        CORRECTIONS.includes(action.kind) &&
+        specApplied(obj.status?.conditions, obj.metadata.generation ?? 0);
+      return corrects
+        ? {
+            type: EventType.Normal,
+            reason: REPOSITORY_EVENTS.driftCorrected,
+            action: action.kind,
+            note: `${note} (drift corrected)`,
+          }
+        : { type: EventType.Normal, reason: ACTION_EVENT[action.kind], action: action.kind, note };
+    },
+    statusEvents: (obj, before, after, acted) => repositoryStatusEvents(obj, before, after, acted),
     refusedEvent: (_obj, refusal, action) =>
       action
         ? {

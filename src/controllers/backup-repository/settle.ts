@@ -1,14 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { ObservedRepository } from '../cluster-observations.ts';
+import { earliest } from '../engine/engine-core.ts';
 import type { Settled } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
 import { repositoryIdTarget } from '../reference-index.ts';
 import { readRepository } from '../repository-reads.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
+import { rpoRequeueMs } from './backup-health.ts';
 import { countDownFinished, FOLLOW_LOOKS, runningNames } from './memo.ts';
 import type { RepositoryReconcile } from './reconcile-state.ts';
 import { nextRequeueMs } from './requeue.ts';
-import { RECENT_TASKS_LIMIT, repositoryFingerprint } from './status.ts';
+import {
+  mirrorRepository as mirroredFields,
+  RECENT_TASKS_LIMIT,
+  repositoryFingerprint,
+  summarizeHistory,
+} from './status.ts';
 import type { RepositoryDetail } from './status-for.ts';
 import { runTriggerTokens } from './trigger-tokens.ts';
 
@@ -64,7 +71,13 @@ export async function settleRepository(
     triggerWaitMs,
     taskPollIntervalMs: r.deps.timings.taskPollIntervalMs,
   });
-  return { observed, detail: result, obj: r.obj, requeueAfterMs };
+  // Also without an observation (nothing on the server yet), time alone may miss the objective.
+  return {
+    observed,
+    detail: result,
+    obj: r.obj,
+    requeueAfterMs: earliest(requeueAfterMs, rpoLookMs(r, observed)),
+  };
 }
 
 /**
@@ -78,12 +91,22 @@ export async function mirrorRepository(
 ): Promise<number | undefined> {
   if (countDownFinished(r.memo.following, runningNames(observed))) r.forceFetch = true;
   const fetchFailed = observed ? !(await readDetails(r, observed)) : false;
-  return nextRequeueMs({
+  const soonest = nextRequeueMs({
     decision: { kind: 'synced' },
     following: r.memo.following.size > 0,
     fetchFailed,
     taskPollIntervalMs: r.deps.timings.taskPollIntervalMs,
   });
+  return earliest(soonest, rpoLookMs(r, observed));
+}
+
+/** When RPOMet flips by time alone, from what this reconcile knows of the last successful backup. */
+function rpoLookMs(r: RepositoryReconcile, observed: Observed): number | undefined {
+  const lastSuccess = r.fetched
+    ? summarizeHistory(r.fetched.history, r.previous).lastSuccessfulBackupTime
+    : r.previous?.lastSuccessfulBackupTime;
+  const state = observed ? mirroredFields(observed).state : r.previous?.state;
+  return rpoRequeueMs(r.obj.spec, state, lastSuccess, r.obj.metadata.creationTimestamp, r.deps.clock.now());
 }
 
 /** Reads history and info when they may have moved; false when the read failed (status keeps the last). */

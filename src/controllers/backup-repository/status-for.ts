@@ -4,9 +4,11 @@ import type { ObservedRepository } from '../cluster-observations.ts';
 import type { Result } from '../engine/managed-kind.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import { KStatusState } from '../runtime/index.ts';
+import { withBackupHealth } from './backup-health.ts';
 import { type Decision, REPOSITORY_REASONS as R, type RepositoryAction } from './desired.ts';
 import { WaitingForPollError } from './refusals.ts';
 import { assembleStatus, blockedOutcome, type RepositoryOutcome, withConditions } from './status.ts';
+import { withTriggerOutcomes } from './triggers.ts';
 
 type Repo = BackupRepositoryResource;
 type Status = NonNullable<Repo['status']>;
@@ -96,7 +98,20 @@ export function repositoryStatusFor(input: RepositoryStatusInput): Status | unde
           ...previous,
           ...(input.echoes && (input.echoes.backup || input.echoes.merge) ? { triggers: input.echoes } : {}),
         };
-  return withConditions(data, outcomeFor(obj, id, data, result), generation, now);
+  if (data.triggers) data.triggers = withTriggerOutcomes(data.triggers, data.recentTasks);
+  const status = withConditions(data, outcomeFor(obj, id, data, result), generation, now);
+  return withBackupHealth(status, {
+    spec: obj.spec,
+    createdAt: obj.metadata.creationTimestamp,
+    // Only a reconcile that observed nothing and failed before deciding a write could not read the
+    // service; a write decided (even if refused) came from a read that found no repository.
+    readable:
+      observed !== undefined ||
+      result.kind === 'done' ||
+      ((result.kind === 'refused' || result.kind === 'unavailable') && result.action !== undefined),
+    generation,
+    now,
+  });
 }
 
 function outcomeFor(

@@ -39,6 +39,9 @@ export const TRIGGER_EVENTS = {
   triggerRejected: 'TriggerRejected',
 } as const;
 
+/** The schema's bound on an echo's error text. */
+const ECHO_ERROR_MAX = 1024;
+
 /** Everything the trigger tokens of one BackupRepository need, passed explicitly. */
 export interface TriggerTokensInput {
   client: BackupClient;
@@ -221,7 +224,12 @@ async function sendToken(
       // A definite refusal (a 4xx, or a 500 the service explains, such as a failed bucket check):
       // nothing started, and asking again will not help. Echo without a time marks it as never to
       // retry; a new token tries again.
-      echoes[kind] = { token, ...(previousTaskName ? { previousTaskName } : {}) };
+      echoes[kind] = {
+        token,
+        ...(previousTaskName ? { previousTaskName } : {}),
+        outcome: 'Rejected',
+        error: serverText(err).slice(0, ECHO_ERROR_MAX),
+      };
       result.problem = `${rejectedPrefix(kind, token)}: ${serverText(err)}; set a new token to try again`;
       void deps.events.record(result.obj, {
         type: EventType.Warning,

@@ -16,6 +16,7 @@ import {
   triggerEchoPatch,
   triggerUnknownNote,
   triggerWaitingNote,
+  withTriggerOutcomes,
 } from './triggers.ts';
 
 describe('decideTrigger', () => {
@@ -166,7 +167,16 @@ describe('triggerEchoPatch', () => {
       metadata: { resourceVersion: '42' },
       status: {
         triggers: {
-          merge: { token: 't', time: '2025-01-01T12:00:00Z', taskName: null, previousTaskName: null },
+          merge: {
+            token: 't',
+            time: '2025-01-01T12:00:00Z',
+            taskName: null,
+            previousTaskName: null,
+            // A new token's echo clears the outcome of the token before it.
+            outcome: null,
+            endTime: null,
+            error: null,
+          },
         },
       },
     });
@@ -216,5 +226,47 @@ describe('rejectedTokenNote', () => {
       'triggers.backup token t2 was rejected by the Backup Service; set a new token to try again',
     );
     expect(rejectedTokenNote('merge', 't1', undefined)).toContain('set a new token');
+  });
+});
+
+describe('withTriggerOutcomes', () => {
+  const recent = [
+    {
+      taskName: 'BACKUP-2',
+      type: 'BACKUP' as const,
+      status: 'failed' as const,
+      endTime: '2026-12-01T10:01:00Z',
+      error: 'disk on fire',
+    },
+    { taskName: 'MERGE-1', type: 'MERGE' as const, status: 'done' as const, endTime: '2026-12-01T10:00:30Z' },
+  ];
+
+  it('records Succeeded, or Failed with the server error, once the task shows finished', () => {
+    expect(
+      withTriggerOutcomes(
+        { backup: { token: 'b', taskName: 'BACKUP-2' }, merge: { token: 'm', taskName: 'MERGE-1' } },
+        recent,
+      ),
+    ).toEqual({
+      backup: {
+        token: 'b',
+        taskName: 'BACKUP-2',
+        outcome: 'Failed',
+        endTime: '2026-12-01T10:01:00Z',
+        error: 'disk on fire',
+      },
+      merge: { token: 'm', taskName: 'MERGE-1', outcome: 'Succeeded', endTime: '2026-12-01T10:00:30Z' },
+    });
+  });
+
+  it('leaves running, unknown and rejected tokens, and recorded outcomes, as they are', () => {
+    const echoes = {
+      backup: { token: 'b', taskName: 'BACKUP-3', time: '2026-12-01T10:05:00Z' },
+      merge: { token: 'm', taskName: 'MERGE-1', outcome: 'Failed' as const },
+    };
+    expect(withTriggerOutcomes(echoes, recent)).toEqual(echoes);
+    expect(withTriggerOutcomes({ backup: { token: 'rejected' } }, recent)).toEqual({
+      backup: { token: 'rejected' },
+    });
   });
 });

@@ -92,6 +92,9 @@ export function triggerEchoPatch(
           time: echo.time ?? null,
           taskName: null,
           previousTaskName: echo.previousTaskName ?? null,
+          outcome: null,
+          endTime: null,
+          error: null,
         },
       },
     },
@@ -111,4 +114,31 @@ export function triggerUnknownNote(
   decision: Extract<AdoptionDecision, { kind: 'unknown' }>,
 ): string {
   return `triggers.${kind} token ${token}: cannot establish whether its request recorded at ${since} reached the Backup Service: ${describeUnknown(decision)}. It is not sent again automatically; check the Backup Service, then set a new token to run it again`;
+}
+
+type RecentTask = NonNullable<Status['recentTasks']>[number];
+
+/**
+ * The echoes with the outcome of their task once it shows finished in the mirrored history (pure):
+ * Succeeded, or Failed with the server's error. An outcome once recorded stays, also after the
+ * task left the history window.
+ */
+export function withTriggerOutcomes(
+  echoes: NonNullable<Status['triggers']>,
+  recentTasks: readonly RecentTask[] | undefined,
+): NonNullable<Status['triggers']> {
+  const out: NonNullable<Status['triggers']> = { ...echoes };
+  for (const kind of TRIGGER_KINDS) {
+    const echo = out[kind];
+    if (!echo?.taskName || echo.outcome) continue;
+    const task = recentTasks?.find((t) => t.taskName === echo.taskName);
+    if (task?.status !== 'done' && task?.status !== 'failed') continue;
+    out[kind] = {
+      ...echo,
+      outcome: task.status === 'done' ? 'Succeeded' : 'Failed',
+      ...(task.endTime ? { endTime: task.endTime } : {}),
+      ...(task.status === 'failed' && task.error ? { error: task.error } : {}),
+    };
+  }
+  return out;
 }

@@ -28,7 +28,12 @@ export interface EngineCore<T extends ManagedObject, O, A, D, S extends object> 
    * Writes `status` plus the refusal memory (only when changed); records transition Events.
    * `undefined` writes nothing.
    */
-  write(obj: T, status: S | undefined, refusal: RefusalRecord | undefined): Promise<void>;
+  write(
+    obj: T,
+    status: S | undefined,
+    refusal: RefusalRecord | undefined,
+    acted?: readonly A[],
+  ): Promise<void>;
 }
 
 /** Builds the {@link EngineCore} of a kind. */
@@ -80,13 +85,14 @@ export function createEngineCore<T extends ManagedObject, O, A, D, S extends obj
       cleanups.delete(keyOf(obj));
       written.delete(keyOf(obj));
     },
-    async write(obj, status, refusal) {
+    async write(obj, status, refusal, acted = []) {
       if (status === undefined) return;
       const next: S & ManagedStatus = { ...status, refusal };
       if (!refusal) delete next.refusal;
       await writeStatus(kind.client, obj, next);
       written.set(keyOf(obj), { uid: uidOf(obj), record: refusal });
       for (const event of transitionEvents(obj.status?.conditions, next.conditions, kind)) record(obj, event);
+      for (const event of kind.statusEvents?.(obj, obj.status, status, acted) ?? []) record(obj, event);
     },
   };
 }

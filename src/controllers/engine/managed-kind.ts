@@ -134,6 +134,13 @@ export interface ManagedKind<T extends ManagedObject, O, A, D, S extends object>
   readyEventAction?: string;
   /** Records a Warning with this reason each time Stalled becomes True or changes reason. */
   stalledEventReason?: string;
+  /**
+   * Pure: the Events a status write stands for beyond Ready and Stalled (tasks seen finishing,
+   * objectives missed), from the status before and after it and the actions of the reconcile. They
+   * are recorded after the write, so that what was persisted is what deduplicates them, also
+   * across operator restarts.
+   */
+  statusEvents?(obj: T, before: T['status'], after: S, acted: readonly A[]): EventInput[];
   cleanup?: ManagedCleanup<T, S>;
   /** Drops in-memory knowledge of an object that is gone (keys by UID where it matters). */
   forget?(key: string): void;

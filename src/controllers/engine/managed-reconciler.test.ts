@@ -85,6 +85,7 @@ function setup() {
   let cleanupFails = false;
   let change: ((s: Session) => Session) | undefined;
   let pollMs: number | undefined;
+  let statusEvents: ManagedKind<Fake, Obs, Action, 'synced', Status>['statusEvents'];
   const kind: ManagedKind<Fake, Obs, Action, 'synced', Status> = {
     store: { get: (key: string) => objects.get(key), list: () => [...objects.values()] } as never,
     client: client as never,
@@ -124,6 +125,7 @@ function setup() {
     actedEvent: (_o, a) => ({ type: 'Normal', reason: 'Set', action: 'Set', note: `set ${a.to}` }),
     refusedEvent: (_o, r) => ({ type: 'Warning', reason: 'Rejected', action: 'Set', note: r.message }),
     stalledEventReason: 'Stalled',
+    statusEvents: (o, before, after, acted) => statusEvents?.(o, before, after, acted) ?? [],
     pollIntervalMs: () => pollMs as number,
     cleanup: {
       async run() {
@@ -192,6 +194,9 @@ function setup() {
     setPoll: (ms: number | undefined) => {
       pollMs = ms;
     },
+    setStatusEvents: (f: typeof statusEvents) => {
+      statusEvents = f;
+    },
   };
 }
 
@@ -247,6 +252,24 @@ describe('managed reconciler: result policy', () => {
     await reconcile(t.req, t.ctx);
     expect(t.calls.patchStatus).toBe(writes);
     expect(t.calls.act).toBe(1);
+  });
+
+  it("records the kind's status Events after the write, from the persisted status before it", async () => {
+    const seen: { before: string | undefined; after: string | undefined; acted: number }[] = [];
+    t.setStatusEvents((_o, before, after, acted) => {
+      seen.push({ before: (before as Status | undefined)?.value, after: after.value, acted: acted.length });
+      return (before as Status | undefined)?.value === after.value
+        ? []
+        : [{ type: 'Normal', reason: 'ValueSeen', action: 'Observe', note: `now ${after.value}` }];
+    });
+    const reconcile = t.make();
+    await reconcile(t.req, t.ctx);
+    expect(t.events.map((e) => e.reason)).toEqual(['Set', 'ValueSeen']);
+    expect(seen).toEqual([{ before: undefined, after: 'one', acted: 1 }]);
+    expect((t.get().status as Status | undefined)?.value).toBe('one');
+    // A restart reads the persisted status: the same status again stands for no new Event.
+    await t.make()(t.req, t.ctx);
+    expect(t.events.map((e) => e.reason)).toEqual(['Set', 'ValueSeen']);
   });
 
   it('says so in status and throws a transient error to the queue (no TerminalError)', async () => {

@@ -87,7 +87,7 @@ async function end<T extends ManagedObject, O, A, D, S extends object>(
   // The session's own guarded patch (a trigger echo) is newer than the object it started from.
   const obj = run.session.current?.() ?? run.obj;
   const { observed, acted } = run;
-  await core.write(obj, run.session.status({ obj, observed, result, acted, now }), refusal);
+  await core.write(obj, run.session.status({ obj, observed, result, acted, now }), refusal, acted);
 }
 
 /** Nothing left to write: settle, then the status; the refusal memory has nothing to stand for. */
