@@ -27,6 +27,9 @@ const { values } = parseArgs({
 const ENTRY_POINTS = [
   { in: 'src/main.ts', out: 'main' },
   { in: 'src/emulator/main.ts', out: 'emulator/main' },
+  // The kubectl plugin (package bin kubectl-cbbs) and kubectl's completion hook for it.
+  { in: 'src/cli/main.ts', out: 'cli/main' },
+  { in: 'src/cli/complete.ts', out: 'cli/complete' },
 ];
 
 // client-node's modules only declare classes and functions at the top level; its package.json
