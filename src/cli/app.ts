@@ -32,8 +32,10 @@ export function buildParser(
   argv: readonly string[],
   run: (command: AnyCommand, args: GlobalArgs) => Promise<void>,
 ): Argv<GlobalArgs> {
+  // The completion script calls the executable by name, so it must not hold kubectl's space.
+  const completing = argv[0] === 'completion' || argv.includes('--get-yargs-completions');
   let y = globalOptions(yargs([...argv]))
-    .scriptName('kubectl cbbs')
+    .scriptName(completing ? 'kubectl-cbbs' : 'kubectl cbbs')
     .usage(
       '$0 <command> [flags]\n\nAsk the Couchbase Backup Service what kubectl cannot: backups, task history, document versions; delete a backup; run and restore through BackupRun/BackupRestore objects.',
     )

@@ -1,10 +1,11 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { cobraCompletions, errorLine, runCli } from './app.ts';
 import { problemOf, statusRows } from './commands/status.ts';
 import { kindByName, referencesOf } from './commands/why.ts';
 import { confirmDecision, isYes } from './confirm.ts';
 import { CliError } from './exit-codes.ts';
-import { forbiddenMessage } from './kube.ts';
+import { forbiddenMessage, mergeKubeConfigs, resolveNamespace } from './kube.ts';
 import { renderTable } from './output.ts';
 
 const capture = () => {
@@ -142,5 +143,23 @@ describe('kubectl cbbs decisions and formatting', () => {
   it("answers kubectl's plugin completion in Cobra's format", async () => {
     expect(await cobraCompletions(['del'])).toBe('delete-backup\n:4\n');
     expect(await cobraCompletions(['restore', '--auto-c'])).toBe('--auto-create-buckets\n:4\n');
+  });
+
+  it('merges KUBECONFIG files the way kubectl does: the first name and the first current-context win', () => {
+    const config = (server: string, ns: string, current: string) => {
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'c', server, skipTLSVerify: false }],
+        users: [{ name: 'u', token: server }],
+        contexts: [{ name: 'ctx', cluster: 'c', user: 'u', namespace: ns }],
+        currentContext: current,
+      });
+      return kc;
+    };
+    const merged = mergeKubeConfigs([config('https://a', 'first', ''), config('https://b', 'second', 'ctx')]);
+    expect(merged.getCurrentContext()).toBe('ctx');
+    expect(merged.getCurrentCluster()?.server).toBe('https://a');
+    expect(resolveNamespace(merged, undefined)).toBe('first');
+    expect(resolveNamespace(merged, 'flag')).toBe('flag');
   });
 });

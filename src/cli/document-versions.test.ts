@@ -43,4 +43,30 @@ describe('documentVersions', () => {
     });
     expect(versions.map((v) => v.change)).toEqual(['created', 'unchanged', 'changed', 'deleted', 'created']);
   });
+
+  it('counts a document missing from an incremental backup as unchanged, not absent', () => {
+    const doc = (cas: string, deleted = false) => ({ key: 'k', value: { cas }, metadata: { cas }, deleted });
+    const versions = documentVersions(
+      {
+        shape: 'timeline',
+        entries: [
+          { backup: 'full', event_type: 'mutation', document: doc('1') },
+          { backup: 'incr-1', event_type: 'not_found' },
+          { backup: 'incr-2', event_type: 'mutation', document: doc('2') },
+          { backup: 'incr-3', event_type: 'deletion', document: doc('3', true) },
+          { backup: 'incr-4', event_type: 'not_found' },
+          { backup: 'full-2', event_type: 'not_found' },
+        ],
+      },
+      (b) => b.startsWith('incr'),
+    );
+    expect(versions.map((v) => [v.backup, v.change, v.present, v.cas])).toEqual([
+      ['full', 'created', true, '1'],
+      ['incr-1', 'unchanged', true, '1'],
+      ['incr-2', 'changed', true, '2'],
+      ['incr-3', 'deleted', false, '3'],
+      ['incr-4', 'absent', false, '3'],
+      ['full-2', 'absent', false, undefined],
+    ]);
+  });
 });

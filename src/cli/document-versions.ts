@@ -62,11 +62,24 @@ function rawVersions(result: ExamineResult): RawVersion[] {
 /**
  * The document's versions across backups, oldest first, each marked with how it differs from the
  * backup before (by CAS, else revision, else value): the answer to "when did this document change".
+ * An incremental backup holds only what changed, so a document missing from one is unchanged
+ * (`isIncremental` tells which backups are incremental; unknown backups count as full).
  */
-export function documentVersions(result: ExamineResult): DocumentVersion[] {
+export function documentVersions(
+  result: ExamineResult,
+  isIncremental: (backup: string) => boolean = () => false,
+): DocumentVersion[] {
   const out: DocumentVersion[] = [];
   let previous: RawVersion | undefined;
   for (const raw of rawVersions(result)) {
+    if (!raw.found && previous?.found && isIncremental(raw.backup)) {
+      out.push({
+        ...carried(previous),
+        backup: raw.backup,
+        change: previous.deleted ? 'absent' : 'unchanged',
+      });
+      continue;
+    }
     const cas = raw.metadata?.cas === undefined ? undefined : String(raw.metadata.cas);
     let change: DocumentVersion['change'];
     if (!raw.found) change = 'absent';
@@ -95,4 +108,16 @@ function sameVersion(a: RawVersion, b: RawVersion): boolean {
   if (a.metadata?.revseqno !== undefined && b.metadata?.revseqno !== undefined)
     return a.metadata.revseqno === b.metadata.revseqno;
   return JSON.stringify(a.value) === JSON.stringify(b.value);
+}
+
+/** The state an incremental backup without the document leaves in place (the value is not repeated). */
+function carried(previous: RawVersion): Omit<DocumentVersion, 'backup' | 'change'> {
+  return {
+    present: !previous.deleted,
+    deleted: previous.deleted,
+    cas: previous.metadata?.cas === undefined ? undefined : String(previous.metadata.cas),
+    revision: previous.metadata?.revseqno,
+    expiry: previous.metadata?.expiry,
+    flags: previous.metadata?.flags,
+  };
 }

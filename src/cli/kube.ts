@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import {
   ApiException,
   CoreV1Api,
@@ -56,7 +56,11 @@ export function loadKubeConfig(flags: KubeFlags, env: NodeJS.ProcessEnv = proces
   const kc = new KubeConfig();
   try {
     if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
-    else if (env.KUBECONFIG) kc.loadFromDefault();
+    else if (env.KUBECONFIG)
+      loadMerged(
+        kc,
+        env.KUBECONFIG.split(delimiter).filter((f) => f !== ''),
+      );
     else if (existsSync(join(env.HOME ?? homedir(), '.kube', 'config')))
       kc.loadFromFile(join(env.HOME ?? homedir(), '.kube', 'config'));
     else if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) kc.loadFromCluster();
@@ -76,6 +80,47 @@ export function loadKubeConfig(flags: KubeFlags, env: NodeJS.ProcessEnv = proces
   }
   if (!kc.getCurrentCluster()) throw new CliError(EXIT.usage, 'the kubeconfig has no current cluster');
   return kc;
+}
+
+/**
+ * kubectl's merge of the files in KUBECONFIG: the first file that names a cluster, user or context
+ * wins, and so does the first current-context (client-node's own merge lets the last one win and
+ * fails on duplicate names).
+ */
+export function mergeKubeConfigs(configs: readonly KubeConfig[]): KubeConfig {
+  const firstByName = <T extends { name: string }>(lists: readonly (readonly T[])[]) => {
+    const seen = new Map<string, T>();
+    for (const list of lists) for (const item of list) if (!seen.has(item.name)) seen.set(item.name, item);
+    return [...seen.values()];
+  };
+  const merged = new KubeConfig();
+  merged.loadFromOptions({
+    clusters: firstByName(configs.map((c) => c.clusters)),
+    users: firstByName(configs.map((c) => c.users)),
+    contexts: firstByName(configs.map((c) => c.contexts)),
+    currentContext: configs.map((c) => c.currentContext).find((c) => c) ?? '',
+  });
+  return merged;
+}
+
+function loadMerged(into: KubeConfig, files: readonly string[]): void {
+  // kubectl skips files in KUBECONFIG that do not exist.
+  const configs = files
+    .filter((f) => existsSync(f))
+    .map((f) => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(f);
+      return kc;
+    });
+  if (configs.length === 0)
+    throw new CliError(EXIT.usage, `no kubeconfig: none of the files in KUBECONFIG exists`);
+  const merged = mergeKubeConfigs(configs);
+  into.loadFromOptions({
+    clusters: merged.clusters,
+    users: merged.users,
+    contexts: merged.contexts,
+    currentContext: merged.currentContext,
+  });
 }
 
 /** The namespace kubectl would use: `-n`, else the context's namespace, else `default`. */

@@ -61,7 +61,8 @@ export async function waitForOneShot(
       const obj = await kube.get(meta, namespace, name);
       const status = obj.status as OneShotStatus | undefined;
       if (bar) bar.update(Math.round(status?.progress ?? 0), { phase: status?.phase ?? 'Pending' });
-      else {
+      else if (!isTerminal(status?.phase)) {
+        // The end state is the command's result on stdout; stderr only follows the way there.
         const line = describeProgress(meta.kind, name, status);
         if (line !== lastLine) ctx.out.stderr(`${line}\n`);
         lastLine = line;

@@ -1,4 +1,4 @@
-import { selectRange } from '../backup-chain.ts';
+import { isFull, selectRange } from '../backup-chain.ts';
 import { defineCommand } from '../command.ts';
 import { type DocumentVersion, documentVersions } from '../document-versions.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
@@ -53,11 +53,12 @@ export const examineCommand = defineCommand<ExamineArgs>({
     if (args.key === '') throw new CliError(EXIT.usage, '--key must not be empty');
     const target = await ctx.repository(args);
     const svc = await ctx.service(target.namespace, target.serviceName);
+    // The backup list tells incrementals (which hold only changed documents) and resolves the range.
+    const info = await svc.call(`backups of repository ${target.repositoryId}`, (c) =>
+      c.getRepositoryInfo(target.state, target.repositoryId),
+    );
     let backups: string | undefined;
     if (args.from !== undefined || args.to !== undefined) {
-      const info = await svc.call(`backups of repository ${target.repositoryId}`, (c) =>
-        c.getRepositoryInfo(target.state, target.repositoryId),
-      );
       backups = selectRange(info.backups, args.from, args.to)
         .map((b) => b.date)
         .join(',');
@@ -69,11 +70,12 @@ export const examineCommand = defineCommand<ExamineArgs>({
         ...(backups ? { backups } : {}),
       }),
     );
-    const versions = documentVersions(result);
+    const incremental = new Set(info.backups.filter((b) => !isFull(b)).map((b) => b.date));
+    const versions = documentVersions(result, (name) => incremental.has(name));
     if (!versions.some((v) => v.change !== 'absent')) {
       throw new CliError(
         EXIT.notFound,
-        `document "${args.key}" is in no backup of ${target.repositoryId} (collection ${args.collection}, ${versions.length} backups examined)`,
+        `document "${args.key}" is in no backup of ${target.repositoryId} (collection ${args.collection}, ${versions.length} backup${versions.length === 1 ? '' : 's'} examined)`,
       );
     }
     printResult(ctx.out, ctx.args.output, versions, columns, versions);
