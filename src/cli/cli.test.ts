@@ -1,9 +1,10 @@
+import { PassThrough } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { cobraCompletions, errorLine, runCli } from './app.ts';
 import { problemOf, statusRows } from './commands/status.ts';
 import { kindByName, referencesOf } from './commands/why.ts';
-import { confirmDecision, isYes } from './confirm.ts';
+import { confirm, confirmDecision, isYes } from './confirm.ts';
 import { CliError } from './exit-codes.ts';
 import { forbiddenMessage, mergeKubeConfigs, resolveNamespace } from './kube.ts';
 import { renderTable } from './output.ts';
@@ -161,5 +162,30 @@ describe('kubectl cbbs decisions and formatting', () => {
     expect(merged.getCurrentCluster()?.server).toBe('https://a');
     expect(resolveNamespace(merged, undefined)).toBe('first');
     expect(resolveNamespace(merged, 'flag')).toBe('flag');
+  });
+
+  it('asks on a terminal and goes on only after yes', async () => {
+    const ask = async (answer: string) => {
+      const input = new PassThrough();
+      const output = new PassThrough();
+      let asked = '';
+      output.on('data', (d) => {
+        asked += String(d);
+      });
+      const done = confirm('Delete backup b1?', 'delete backup b1', false, true, { input, output });
+      input.end(`${answer}\n`);
+      await done;
+      return asked;
+    };
+    expect(await ask('y')).toBe('Delete backup b1? [y/N] ');
+    await expect(ask('n')).rejects.toMatchObject({
+      exitCode: 7,
+      message: 'not confirmed: did not delete backup b1',
+    });
+    await expect(ask('')).rejects.toMatchObject({ exitCode: 7 });
+    await expect(confirm('q', 'delete backup b1', false, false)).rejects.toMatchObject({
+      exitCode: 7,
+      message: 'refusing to delete backup b1 without --yes: stdin is not a terminal',
+    });
   });
 });

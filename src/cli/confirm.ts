@@ -21,13 +21,17 @@ export async function confirm(
   what: string,
   yes: boolean,
   stdinIsTTY: boolean,
+  io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } = {
+    input: process.stdin,
+    output: process.stderr,
+  },
 ): Promise<void> {
   const decision = confirmDecision(yes, stdinIsTTY);
   if (decision === 'proceed') return;
   if (decision === 'refuse') {
     throw new CliError(EXIT.notConfirmed, `refusing to ${what} without --yes: stdin is not a terminal`);
   }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const rl = createInterface({ input: io.input, output: io.output });
   try {
     const answer = await rl.question(`${question} [y/N] `);
     if (!isYes(answer)) throw new CliError(EXIT.notConfirmed, `not confirmed: did not ${what}`);

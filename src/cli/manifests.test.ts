@@ -73,13 +73,13 @@ describe('manifests', () => {
       target: unmanaged,
       name: 'x',
       options: {
-        start: 'latest',
+        from: 'latest',
         map: ['app=app-copy'],
         autoCreateBuckets: true,
         forceUpdates: false,
         replaceTtl: 'all',
         replaceTtlWith: '0',
-        targetAddress: 'http://other:8091',
+        target: 'http://other:8091',
         targetSecret: 'other-admin',
       },
     });

@@ -76,8 +76,10 @@ export function backupRunManifest(args: {
 
 /** Restore options as the command line gives them. */
 export interface RestoreOptions {
-  start?: string | undefined;
-  end?: string | undefined;
+  /** Oldest backup of the range (name or latest). */
+  from?: string | undefined;
+  /** Newest backup of the range. */
+  to?: string | undefined;
   include?: string[] | undefined;
   exclude?: string[] | undefined;
   /** `from=to` pairs. */
@@ -91,7 +93,8 @@ export interface RestoreOptions {
   disableServices?: string[] | undefined;
   replaceTtl?: string | undefined;
   replaceTtlWith?: string | undefined;
-  targetAddress?: string | undefined;
+  /** Cluster manager address of another target cluster. */
+  target?: string | undefined;
   targetSecret?: string | undefined;
 }
 
@@ -113,8 +116,8 @@ export function backupRestoreManifest(args: {
     if (value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0))
       spec[key] = value;
   };
-  set('start', o.start);
-  set('end', o.end);
+  set('start', o.from);
+  set('end', o.to);
   set('include', o.include);
   set('exclude', o.exclude);
   set('mappings', o.map?.map(mapping));
@@ -132,11 +135,11 @@ export function backupRestoreManifest(args: {
     if (mode !== 'None') spec.replaceTTL = mode;
   }
   set('replaceTTLWith', o.replaceTtlWith);
-  if (o.targetAddress !== undefined || o.targetSecret !== undefined) {
-    if (o.targetAddress === undefined || o.targetSecret === undefined) {
+  if (o.target !== undefined || o.targetSecret !== undefined) {
+    if (o.target === undefined || o.targetSecret === undefined) {
       throw new CliError(EXIT.usage, '--target and --target-secret go together');
     }
-    spec.target = { address: o.targetAddress, credentialsSecretRef: { name: o.targetSecret } };
+    spec.target = { address: o.target, credentialsSecretRef: { name: o.targetSecret } };
   }
   validate(BackupRestoreSpecSchema, backupRestoreKind.kind, spec);
   return {

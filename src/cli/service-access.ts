@@ -7,6 +7,13 @@ import {
   isBackupApiError,
   type RepositoryPathState,
 } from '../backup-api/index.ts';
+import type { BackupServiceResource } from '../controllers/resources.ts';
+import {
+  CONNECTION_ERROR_CODES,
+  ConnectionError,
+  referencedSecretNames,
+  resolveSettings,
+} from '../controllers/service-connections.ts';
 import {
   type BackupRepository,
   BackupRepositorySchema,
@@ -101,17 +108,10 @@ export interface ServiceAccess {
   close(): Promise<void>;
 }
 
-function secretText(secret: V1Secret, key: string, ref: string): string {
-  const data = secret.data?.[key];
-  const value = data === undefined ? secret.stringData?.[key] : Buffer.from(data, 'base64').toString('utf8');
-  if (value === undefined || value === '')
-    throw new CliError(EXIT.error, `Secret ${ref} has no key "${key}"`);
-  return value;
-}
-
 /**
- * Reads a BackupService and its credentials Secret with the user's kubeconfig (so RBAC decides who
- * may ask the service) and builds the operator's typed client for it.
+ * Reads a BackupService and its Secrets with the user's kubeconfig (so RBAC decides who may ask the
+ * service) and builds the operator's typed client from them, with the operator's own settings
+ * resolution (keys, TLS) so both read a BackupService the same way.
  */
 export async function connectService(
   kube: Kube,
@@ -123,33 +123,33 @@ export async function connectService(
   if (!obj)
     throw new CliError(EXIT.notFound, `BackupService "${name}" not found in namespace "${namespace}"`);
   const service = parseObject<BackupService>(BackupServiceSchema, obj);
-  const { spec } = service;
-  const read = async (secretName: string) => kube.getSecret(namespace, secretName);
-  const credsRef = `${namespace}/${spec.credentialsSecretRef.name}`;
-  const creds = await read(spec.credentialsSecretRef.name);
-  const auth = {
-    username: secretText(creds, spec.credentialsSecretRef.usernameKey, credsRef),
-    password: secretText(creds, spec.credentialsSecretRef.passwordKey, credsRef),
-  };
-  const tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } = {};
-  if (spec.tls?.caSecretRef) {
-    const ref = spec.tls.caSecretRef;
-    tls.ca = secretText(await read(ref.name), ref.key, `${namespace}/${ref.name}`);
+  const resource = service as unknown as BackupServiceResource;
+  const secrets = new Map<string, V1Secret>();
+  for (const secretName of referencedSecretNames(resource)) {
+    try {
+      secrets.set(`${namespace}/${secretName}`, await kube.getSecret(namespace, secretName));
+    } catch (err) {
+      // A missing Secret is reported by the shared resolution below, in the operator's words.
+      if (!(err instanceof CliError && err.exitCode === EXIT.notFound)) throw err;
+    }
   }
-  if (spec.tls?.clientCertSecretRef) {
-    const ref = spec.tls.clientCertSecretRef;
-    const secret = await read(ref.name);
-    tls.cert = secretText(secret, ref.certKey, `${namespace}/${ref.name}`);
-    tls.key = secretText(secret, ref.keyKey, `${namespace}/${ref.name}`);
+  let settings: ReturnType<typeof resolveSettings>;
+  try {
+    settings = resolveSettings(resource, { get: (key) => secrets.get(key) });
+  } catch (err) {
+    if (err instanceof ConnectionError) {
+      const code = err.code === CONNECTION_ERROR_CODES.secretNotFound ? EXIT.notFound : EXIT.error;
+      throw new CliError(code, `BackupService ${namespace}/${name}: ${err.message}`);
+    }
+    throw err;
   }
-  if (spec.tls?.insecureSkipVerify) tls.rejectUnauthorized = false;
-  const urls = opts.endpoint ? [opts.endpoint] : [...spec.endpoints];
+  const urls = opts.endpoint ? [opts.endpoint] : settings.urls;
   let client: BackupClient;
   try {
     client = createBackupClient({
       urls,
-      auth,
-      ...(Object.keys(tls).length > 0 ? { tls } : {}),
+      auth: settings.auth,
+      ...(Object.keys(settings.tls).length > 0 ? { tls: settings.tls } : {}),
       timeoutMs: opts.timeoutMs ?? 10_000,
       // A person is waiting: one retry, short backoff.
       retry: { attempts: 2, baseMs: 200, maxMs: 1_000 },

@@ -8,23 +8,7 @@ import { type Column, printResult } from '../output.ts';
 import { type CreateArgs, createOneShot, createOptions } from './create-one-shot.ts';
 import { type RepositoryArgs, repositoryArgs } from './repository-args.ts';
 
-interface RestoreArgs extends RepositoryArgs, CreateArgs {
-  from?: string | undefined;
-  to?: string | undefined;
-  include?: string[] | undefined;
-  exclude?: string[] | undefined;
-  map?: string[] | undefined;
-  filterKeys?: string | undefined;
-  filterValues?: string | undefined;
-  autoCreateBuckets?: boolean | undefined;
-  autoRemoveCollections?: boolean | undefined;
-  enableBucketConfig?: boolean | undefined;
-  forceUpdates?: boolean | undefined;
-  disableServices?: string[] | undefined;
-  replaceTtl?: string | undefined;
-  replaceTtlWith?: string | undefined;
-  target?: string | undefined;
-  targetSecret?: string | undefined;
+interface RestoreArgs extends RepositoryArgs, CreateArgs, RestoreOptions {
   plan?: boolean | undefined;
 }
 
@@ -110,28 +94,10 @@ export const restoreCommand = defineCommand<RestoreArgs>({
         for (const n of notes) ctx.out.stderr(`note: ${n}\n`);
       return;
     }
-    const options: RestoreOptions = {
-      start: args.from,
-      end: args.to,
-      include: args.include,
-      exclude: args.exclude,
-      map: args.map,
-      filterKeys: args.filterKeys,
-      filterValues: args.filterValues,
-      autoCreateBuckets: args.autoCreateBuckets,
-      autoRemoveCollections: args.autoRemoveCollections,
-      enableBucketConfig: args.enableBucketConfig,
-      forceUpdates: args.forceUpdates,
-      disableServices: args.disableServices,
-      replaceTtl: args.replaceTtl,
-      replaceTtlWith: args.replaceTtlWith,
-      targetAddress: args.target,
-      targetSecret: args.targetSecret,
-    };
     const manifest = backupRestoreManifest({
       target,
       name: args.name ?? objectName(args.repository, 'restore', ctx.now()),
-      options,
+      options: args,
     });
     await createOneShot(ctx, backupRestoreKind, manifest, args);
   },
