@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds `kubectl-cbbs` as one file: an esbuild bundle of src/cli, then (Linux x86-64/arm64) a Node
+# Builds `kubectl-cbbs` as one file: an esbuild bundle of src/cli (scripts/bundle.ts --cli-sea), then (Linux x86-64/arm64) a Node
 # single executable application: the bundle as a SEA blob injected into a copy of this node binary
 # by scripts/sea-inject.ts (what postject does, without the package). Output in dist/sea/:
 #   kubectl-cbbs.cjs   the bundle (runs with any Node 22.18+: node kubectl-cbbs.cjs)
@@ -9,11 +9,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/dist/sea"
 mkdir -p "$out"
 cd "$root"
-# CommonJS because Node 24's SEA runs a CommonJS main script; yargs needs import.meta.url.
-npx esbuild src/cli/sea-entry.ts --bundle --platform=node --format=cjs --target=node22 \
-  --define:import.meta.url=__cbbsImportMetaUrl \
-  "--banner:js=const __cbbsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" \
-  --outfile="$out/kubectl-cbbs.cjs" --log-level=warning
+node scripts/bundle.ts --cli-sea --outdir "$out"
 node "$out/kubectl-cbbs.cjs" --help | grep -q 'kubectl cbbs status'
 echo "bundle: $out/kubectl-cbbs.cjs ($(du -h "$out/kubectl-cbbs.cjs" | cut -f1))"
 if [ "$(uname -s)" != Linux ]; then

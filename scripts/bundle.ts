@@ -20,6 +20,9 @@ const { values } = parseArgs({
   options: {
     outdir: { type: 'string', default: join(root, 'dist') },
     metafile: { type: 'boolean', default: false },
+    // The kubectl plugin as one CommonJS file for a Node single executable (scripts/build-cli-sea.sh):
+    // Node 24 runs a SEA's main script as CommonJS, which has no top-level await and no import.meta.
+    'cli-sea': { type: 'boolean', default: false },
   },
 });
 
@@ -53,6 +56,14 @@ const clientNodeSideEffectFree: Plugin = {
   },
 };
 
+const seaOptions = {
+  entryPoints: [{ in: 'src/cli/sea-entry.ts', out: 'kubectl-cbbs' }],
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs' as const,
+  define: { 'import.meta.url': '__cbbsImportMetaUrl' },
+  banner: { js: "const __cbbsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: ENTRY_POINTS,
@@ -76,6 +87,7 @@ const result = await build({
     js: "import { createRequire as __cbbsCreateRequire } from 'node:module'; const require = __cbbsCreateRequire(import.meta.url);",
   },
   plugins: [clientNodeSideEffectFree],
+  ...(values['cli-sea'] ? seaOptions : {}),
 });
 
 if (result.metafile) {

@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { type CoreV1Event, KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import {
-  ApiException,
-  CoreV1Api,
-  type CoreV1Event,
-  CustomObjectsApi,
-  KubeConfig,
-  type V1Secret,
-} from '@kubernetes/client-node';
+  collectionPath,
+  createKubeRest,
+  KubeApiError,
+  objectPath,
+} from '../controllers/runtime/kube-client.ts';
 import type { KindMeta } from '../crds/index.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 
@@ -146,8 +145,8 @@ export function forbiddenMessage(access: Access, user: string | undefined): stri
 /** Translates a failed API call into a one-line CliError with an exit code scripts can use. */
 export function kubeError(err: unknown, access: Access, user?: string): CliError {
   if (err instanceof CliError) return err;
-  if (err instanceof ApiException) {
-    const code = err.code as number;
+  if (err instanceof KubeApiError) {
+    const code = err.code;
     if (code === 403) return new CliError(EXIT.forbidden, forbiddenMessage(access, user));
     if (code === 401) return new CliError(EXIT.forbidden, 'the Kubernetes API refused the credentials (401)');
     if (code === 404) {
@@ -203,12 +202,17 @@ export interface Kube {
   events(namespace: string, kind: string, name: string): Promise<CoreV1Event[]>;
 }
 
-/** Builds the Kubernetes access of one invocation from its flags. */
+const SECRETS = { group: '', version: 'v1', plural: 'secrets' };
+const EVENTS = { group: '', version: 'v1', plural: 'events' };
+
+/**
+ * Builds the Kubernetes access of one invocation from its flags, on the operator's thin REST client
+ * (client-node only loads the kubeconfig and authenticates).
+ */
 export function createKube(flags: KubeFlags, env: NodeJS.ProcessEnv = process.env): Kube {
   const kc = loadKubeConfig(flags, env);
   const namespace = resolveNamespace(kc, flags.namespace);
-  const objects = kc.makeApiClient(CustomObjectsApi);
-  const core = kc.makeApiClient(CoreV1Api);
+  const rest = createKubeRest(kc, { userAgent: 'kubectl-cbbs', requestTimeoutMs: 30_000 });
   const user = kc.getCurrentUser()?.impersonateUser ?? undefined;
   const call = async <T>(access: Access, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -217,22 +221,29 @@ export function createKube(flags: KubeFlags, env: NodeJS.ProcessEnv = process.en
       throw kubeError(err, access, user);
     }
   };
-  const base = (meta: KindMeta) => ({ group: meta.group, version: meta.version, plural: meta.plural });
   const get = (meta: KindMeta, ns: string, name: string) =>
-    call({ verb: 'get', resource: resourceOf(meta), namespace: ns, name }, async () => {
-      return (await objects.getNamespacedCustomObject({ ...base(meta), namespace: ns, name })) as KubeObject;
-    });
+    call({ verb: 'get', resource: resourceOf(meta), namespace: ns, name }, () =>
+      rest.request<KubeObject>({ method: 'GET', path: objectPath(meta, ns, name) }),
+    );
+  const create = (meta: KindMeta, ns: string, body: object, dryRun: boolean) =>
+    call({ verb: 'create', resource: resourceOf(meta), namespace: ns }, () =>
+      rest.request<KubeObject>({
+        method: 'POST',
+        path: collectionPath(meta, ns),
+        body,
+        ...(dryRun ? { query: { dryRun: 'All' } } : {}),
+      }),
+    );
   return {
     kc,
     namespace,
     allNamespaces: flags.allNamespaces === true,
     list: (meta, ns) =>
       call({ verb: 'list', resource: resourceOf(meta), namespace: ns }, async () => {
-        const list = (
-          ns === undefined
-            ? await objects.listClusterCustomObject(base(meta))
-            : await objects.listNamespacedCustomObject({ ...base(meta), namespace: ns })
-        ) as { items?: KubeObject[] };
+        const list = await rest.request<{ items?: KubeObject[] }>({
+          method: 'GET',
+          path: collectionPath(meta, ns),
+        });
         return list.items ?? [];
       }),
     get,
@@ -244,34 +255,20 @@ export function createKube(flags: KubeFlags, env: NodeJS.ProcessEnv = process.en
         throw err;
       }
     },
-    create: (meta, ns, body) =>
-      call({ verb: 'create', resource: resourceOf(meta), namespace: ns }, async () => {
-        return (await objects.createNamespacedCustomObject({
-          ...base(meta),
-          namespace: ns,
-          body,
-        })) as KubeObject;
-      }),
-    createDryRun: (meta, ns, body) =>
-      call({ verb: 'create', resource: resourceOf(meta), namespace: ns }, async () => {
-        return (await objects.createNamespacedCustomObject({
-          ...base(meta),
-          namespace: ns,
-          body,
-          dryRun: 'All',
-        })) as KubeObject;
-      }),
+    create: (meta, ns, body) => create(meta, ns, body, false),
+    createDryRun: (meta, ns, body) => create(meta, ns, body, true),
     getSecret: (ns, name) =>
       call({ verb: 'get', resource: 'secrets', namespace: ns, name }, () =>
-        core.readNamespacedSecret({ namespace: ns, name }),
+        rest.request<V1Secret>({ method: 'GET', path: objectPath(SECRETS, ns, name) }),
       ),
     events: (ns, kind, name) =>
       call({ verb: 'list', resource: 'events', namespace: ns }, async () => {
-        const list = await core.listNamespacedEvent({
-          namespace: ns,
-          fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`,
+        const list = await rest.request<{ items?: CoreV1Event[] }>({
+          method: 'GET',
+          path: collectionPath(EVENTS, ns),
+          query: { fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}` },
         });
-        return [...list.items].sort((a, b) => eventTime(a) - eventTime(b));
+        return [...(list.items ?? [])].sort((a, b) => eventTime(a) - eventTime(b));
       }),
   };
 }
