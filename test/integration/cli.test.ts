@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -182,6 +184,11 @@ describe('kubectl cbbs (plugin discovery, real API server, emulator, operator)',
         }),
       ]),
     );
+    // -A lists across namespaces (other test files' objects too), with the namespace column.
+    const all = await json<{ namespace: string; name: string }[]>(['status', '-A']);
+    expect(all).toEqual(expect.arrayContaining([expect.objectContaining({ namespace, name: 'app-daily' })]));
+    const wide = await cbbs(['status', '-A', '-o', 'wide']);
+    expect(wide.stdout).toMatch(/^NAMESPACE\s+KIND\s+NAME/);
     const table = await cbbs(['status']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(
@@ -361,6 +368,12 @@ describe('kubectl cbbs (plugin discovery, real API server, emulator, operator)',
         3,
         '2020-01-01T00_00_00Z',
       );
+      expectOneLineError(
+        await cbbs(['delete-backup', 'old-repo', 'b', '--service', 'cb', '--state', 'archived', '--yes']),
+        1,
+        'only from active repositories',
+      );
+      expectOneLineError(await cbbs(['status', '--context', 'no-such-context']), 2, 'no-such-context');
       expectOneLineError(await cbbs(['backups']), 2);
       expectOneLineError(await cbbs(['backups', 'app-daily', '--bogus']), 2, 'bogus');
       expectOneLineError(
@@ -456,12 +469,26 @@ describe('kubectl cbbs (plugin discovery, real API server, emulator, operator)',
 
   it('the API server service proxy reaches a Backup Service but drops its Basic credentials (why the plugin uses port-forward)', async () => {
     const exposed = await startTestEmulator({ host: '0.0.0.0' });
+    // Answers with the Authorization header it received: what the API server forwards.
+    const echo = createServer((req, res) =>
+      res.end(JSON.stringify({ authorization: req.headers.authorization ?? null })),
+    );
+    await new Promise<void>((r) => echo.listen(0, '0.0.0.0', r));
+    const echoPort = (echo.address() as AddressInfo).port;
     try {
       const ip = hostAddress();
       const core = kc.makeApiClient(CoreV1Api);
       await core.createNamespacedService({
         namespace,
-        body: { metadata: { name: 'backup-svc' }, spec: { ports: [{ name: 'http', port: 8097 }] } },
+        body: {
+          metadata: { name: 'backup-svc' },
+          spec: {
+            ports: [
+              { name: 'http', port: 8097 },
+              { name: 'echo', port: 8098 },
+            ],
+          },
+        },
       });
       // The service proxy only dials endpoint addresses backed by a Pod with that IP; no kubelet
       // runs here, so the Pod is an object whose status names the host's address.
@@ -483,7 +510,10 @@ describe('kubectl cbbs (plugin discovery, real API server, emulator, operator)',
           subsets: [
             {
               addresses: [{ ip, targetRef: { kind: 'Pod', name: 'backup-0', namespace } }],
-              ports: [{ name: 'http', port: exposed.emulator.port }],
+              ports: [
+                { name: 'http', port: exposed.emulator.port },
+                { name: 'echo', port: echoPort },
+              ],
             },
           ],
         },
@@ -507,6 +537,15 @@ describe('kubectl cbbs (plugin discovery, real API server, emulator, operator)',
           headers: { authorization: `Bearer ${user.token}` },
         });
         expect(open.status).toBe(200);
+        // The API server removes the Authorization header once it has authenticated the request.
+        const echoed = await fetch(
+          `${serviceProxyUrl(cluster.server, { scheme: 'http', name: 'backup-svc', namespace, port: 8098, path: '' })}/`,
+          {
+            dispatcher,
+            headers: { authorization: `Bearer ${user.token}` },
+          },
+        );
+        expect(await echoed.json()).toEqual({ authorization: null });
         // The Backup Service's Basic credentials cannot travel in the same Authorization header as
         // the Kubernetes credentials, and the API server removes that header after authenticating.
         const basic = `Basic ${Buffer.from('admin:password').toString('base64')}`;
@@ -535,6 +574,7 @@ describe('kubectl cbbs (plugin discovery, real API server, emulator, operator)',
       }
     } finally {
       await exposed.close();
+      await new Promise((r) => echo.close(r));
     }
   });
 });
