@@ -101,7 +101,12 @@ describe('kubectl cbbs (plugin discovery, real API server, emulator, operator)',
     kubeconfig = inject('kubeconfig');
     kc = kubeConfigFrom(kubeconfig);
     namespace = await createTestNamespace(kc, 'cli');
-    env = await startTestEmulator();
+    env = await startTestEmulator({
+      users: [
+        { name: 'admin', password: 'password', role: 'admin' },
+        { name: 'viewer', password: 'viewer-pw', role: 'ro_admin' },
+      ],
+    });
     emu = emulatorHttp(env.emulator.url);
     await emu.createBucket('app');
     await emu.putDoc('app', 'user::1', { name: 'one', v: 1 });
@@ -418,6 +423,32 @@ describe('kubectl cbbs (plugin discovery, real API server, emulator, operator)',
         procEnv,
       );
       expect(status.code, status.stderr).toBe(0);
+    });
+
+    it('a Backup Service user without the role to delete → 4, naming the permission; the backup stays', async () => {
+      await createCredentialsSecret(kc, namespace, 'cb-viewer', 'viewer', 'viewer-pw');
+      await createResource(kc, backupServiceKind, namespace, 'cb-read-only', {
+        endpoints: [env.emulator.url],
+        credentialsSecretRef: { name: 'cb-viewer' },
+      });
+      const before = await emu.info('active', 'app-daily');
+      const r = await cbbs([
+        'delete-backup',
+        'app-daily',
+        before[0] as string,
+        '--service',
+        'cb-read-only',
+        '--yes',
+      ]);
+      expect(r.code, r.stderr).toBe(4);
+      const errors = r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('error: '));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain('may not');
+      expect(errors[0]).toMatch(/needs \S+/);
+      expect(await emu.info('active', 'app-daily')).toEqual(before);
     });
 
     it('an unreachable service → 5; a cluster-internal name gets the port-forward hint', async () => {
