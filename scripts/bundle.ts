@@ -20,6 +20,9 @@ const { values } = parseArgs({
   options: {
     outdir: { type: 'string', default: join(root, 'dist') },
     metafile: { type: 'boolean', default: false },
+    // The kubectl plugin as one CommonJS file for a Node single executable (scripts/build-cli-sea.sh):
+    // Node 24 runs a SEA's main script as CommonJS, which has no top-level await and no import.meta.
+    'cli-sea': { type: 'boolean', default: false },
   },
 });
 
@@ -27,6 +30,9 @@ const { values } = parseArgs({
 const ENTRY_POINTS = [
   { in: 'src/main.ts', out: 'main' },
   { in: 'src/emulator/main.ts', out: 'emulator/main' },
+  // The kubectl plugin (package bin kubectl-cbbs) and kubectl's completion hook for it.
+  { in: 'src/cli/main.ts', out: 'cli/main' },
+  { in: 'src/cli/complete.ts', out: 'cli/complete' },
 ];
 
 // client-node's modules only declare classes and functions at the top level; its package.json
@@ -48,6 +54,14 @@ const clientNodeSideEffectFree: Plugin = {
       return { path: res.path, sideEffects: false };
     });
   },
+};
+
+const seaOptions = {
+  entryPoints: [{ in: 'src/cli/sea-entry.ts', out: 'kubectl-cbbs' }],
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs' as const,
+  define: { 'import.meta.url': '__cbbsImportMetaUrl' },
+  banner: { js: "const __cbbsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 
 const result = await build({
@@ -73,6 +87,7 @@ const result = await build({
     js: "import { createRequire as __cbbsCreateRequire } from 'node:module'; const require = __cbbsCreateRequire(import.meta.url);",
   },
   plugins: [clientNodeSideEffectFree],
+  ...(values['cli-sea'] ? seaOptions : {}),
 });
 
 if (result.metafile) {

@@ -15,4 +15,7 @@ out="$(cd "$work" && node dist/main.js --help)"
 grep -q -- '--leader-elect' <<<"$out" || { echo "dist/main.js --help did not print the flags" >&2; exit 1; }
 # The emulator ships in the same image (npm run emulator) and must start from dist too.
 (cd "$work" && node dist/emulator/main.js --help >/dev/null)
-echo "production build ok: dist/main.js and dist/emulator/main.js run without node_modules"
+# The kubectl plugin (package bin kubectl-cbbs, kubectl_complete-cbbs) runs from dist too.
+(cd "$work" && node dist/cli/main.js --help | grep -q 'kubectl cbbs status') || { echo "dist/cli/main.js --help failed" >&2; exit 1; }
+(cd "$work" && node dist/cli/complete.js del | grep -q '^delete-backup$') || { echo "dist/cli/complete.js failed" >&2; exit 1; }
+echo "production build ok: dist/main.js, dist/emulator/main.js and dist/cli/main.js run without node_modules"

@@ -55,11 +55,10 @@ export interface ServiceConnections {
   close(): Promise<void>;
 }
 
-function requireSecret(
-  secrets: ReadonlyStore<V1Secret>,
-  namespace: string,
-  name: string,
-): ReadonlyDeep<V1Secret> {
+/** Where Secrets are looked up by `namespace/name` (the operator's cache, or the plugin's reads). */
+export type SecretLookup = Pick<ReadonlyStore<V1Secret>, 'get'>;
+
+function requireSecret(secrets: SecretLookup, namespace: string, name: string): ReadonlyDeep<V1Secret> {
   const secret = secrets.get(`${namespace}/${name}`);
   if (!secret)
     throw new ConnectionError(CONNECTION_ERROR_CODES.secretNotFound, `Secret ${namespace}/${name} not found`);
@@ -77,8 +76,22 @@ function requireValue(secret: ReadonlyDeep<V1Secret>, key: string): string {
   return value;
 }
 
-/** Everything a client is built from, resolved from the spec and its Secrets. */
-function resolveSettings(service: ReadonlyDeep<BackupService>, secrets: ReadonlyStore<V1Secret>) {
+/** Names of the Secrets a BackupService's client needs (credentials, CA, client certificate). */
+export function referencedSecretNames(service: ReadonlyDeep<BackupService>): string[] {
+  const { spec } = service;
+  const names = [
+    spec.credentialsSecretRef.name,
+    spec.tls?.caSecretRef?.name,
+    spec.tls?.clientCertSecretRef?.name,
+  ];
+  return [...new Set(names.filter((n): n is string => n !== undefined))];
+}
+
+/**
+ * Everything a client is built from, resolved from the spec and its Secrets; throws a
+ * ConnectionError naming a missing Secret or key.
+ */
+export function resolveSettings(service: ReadonlyDeep<BackupService>, secrets: SecretLookup) {
   const namespace = service.metadata.namespace ?? '';
   const { spec } = service;
   const creds = requireSecret(secrets, namespace, spec.credentialsSecretRef.name);
