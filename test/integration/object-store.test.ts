@@ -15,7 +15,7 @@ import {
   backupServiceKind,
 } from '../../src/crds/index.ts';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
+import { createTestNamespace, isStatus, kubeConfigFrom } from '../harness/kube.ts';
 import {
   createCredentialsSecret,
   createResource,
@@ -162,6 +162,17 @@ describe('objectStore BackupRepository on a real S3 server', () => {
     expect(await s3.keys(BUCKET, `clusters/east/${repo.status?.repo}/`)).toEqual([
       `clusters/east/${repo.status?.repo}/backup-meta.json`,
     ]);
+  });
+
+  it('the API server refuses an S3 repository without a region (the service would answer 400)', async () => {
+    const { region: _r, ...noRegion } = objectStore(join(dir, 'staging-east'));
+    const err = await createResource(kc, backupRepositoryKind, namespace, 'no-region', {
+      serviceRef: { name: 'east' },
+      builtInPlan: '_daily_backups',
+      storage: { objectStore: noRegion },
+    }).catch((e: unknown) => e);
+    expect(isStatus(err, 422)).toBe(true);
+    expect(String((err as { body?: unknown }).body ?? err)).toContain('region is required for S3');
   });
 
   it('backup → change → backup → data lost → restore: every document as at the last backup', async () => {
