@@ -225,6 +225,16 @@ describe('objectStore BackupRepository on a real S3 server', () => {
     expect(await http(west).docs('shop')).toEqual(expected);
   });
 
+  it('a Merge BackupRun on an objectStore repository fails: the service does not merge cloud repositories', async () => {
+    await createResource(kc, backupRunKind, namespace, 'merge', {
+      repository: { repositoryRef: { name: 'orders' } },
+      type: 'Merge',
+    });
+    const merge = await wait(backupRunKind, 'merge', terminal);
+    expect(merge.status?.phase).toBe('Failed');
+    expect(merge.status?.error).toContain('merges are not supported on cloud repositories');
+  });
+
   it('storage gone: the repository reports the location issue and a backup fails with the reason', async () => {
     // All buckets: the restore above recreated `shop` with a new UUID, which fails orders' bucket check.
     await createResource(kc, backupRepositoryKind, namespace, 'everything', {
