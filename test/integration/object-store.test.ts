@@ -249,5 +249,6 @@ describe('objectStore BackupRepository on a real S3 server', () => {
     expect(failed.status?.error).toContain('ECONNREFUSED');
     const repo = await wait(backupRepositoryKind, 'everything', (o) => o.status?.health?.healthy === false);
     expect(repo.status?.health?.issue).toContain('cannot access archive location');
+    expect(repo.status?.conditions?.find((c) => c.type === 'Healthy')?.status).toBe('False');
   });
 });
