@@ -1,6 +1,6 @@
 /**
- * The cloud fields of repository create and import (reference §5.4, §5.6): each required one
- * missing gives its own 400, as Couchbase's REST tests expect of the service.
+ * The cloud fields of repository create and import (docs/backup-service-api.md §5.4, §5.6): each
+ * required one missing gives its own 400, as Couchbase's REST tests expect of the service.
  */
 import { isAbsolute } from 'node:path';
 import { badRequest } from '../api-error.ts';

@@ -1,8 +1,8 @@
 /**
  * Location checks of object-store repositories. The service's leader checks that repository
- * locations stay reachable (reference §1.5, the `backup_location_check` stat) and reports a failing
- * one in the repository's health; here every object-store request is such a check, and a prober
- * repeats it for repositories nobody uses.
+ * locations stay reachable (docs/backup-service-api.md §1.5, the `backup_location_check` stat) and
+ * reports a failing one in the repository's health; here every object-store request is such a
+ * check, and a prober repeats it for repositories nobody uses.
  */
 import type { OpenArchiveOptions } from '../data/contract.ts';
 import type { RepositoryRecord } from '../model.ts';

@@ -11,7 +11,7 @@ import { startTestEmulator, type TestEmulator } from '../../harness/emulator.ts'
 import { S3_ACCESS, startS3Server, type TestS3Server } from '../../harness/s3-server.ts';
 import { caught, clientFor, type EmulatorControl, emulatorControl, waitForTask } from './contract-support.ts';
 
-// Object-store repositories (reference §5.4, §5.6) against a real S3 implementation: the cloud
+// Object-store repositories (docs/backup-service-api.md §5.4, §5.6) against a real S3 implementation: the cloud
 // fields' validation, backups that live in the bucket, storage that refuses or goes away, and a
 // second emulator (another cluster) importing the same s3:// repository.
 
