@@ -285,6 +285,32 @@ describe('cross-cluster disaster recovery: a second emulator imports the S3 repo
   });
 });
 
+describe('scheduled merges', () => {
+  it('a plan MERGE task never runs on a cloud repository (skipped), its BACKUP task does', async () => {
+    await client.createPlan('with-merge', {
+      tasks: [
+        {
+          name: 'often',
+          task_type: 'BACKUP',
+          schedule: { job_type: 'BACKUP', frequency: 30, period: 'MINUTES' },
+        },
+        {
+          name: 'merge',
+          task_type: 'MERGE',
+          merge_options: { offset_start: 0, offset_end: 1 },
+          schedule: { job_type: 'MERGE', frequency: 20, period: 'MINUTES' },
+        },
+      ],
+    });
+    await client.createRepository('s3merge', { ...cloud('merging'), plan: 'with-merge' });
+    await emu.advance('2h');
+    await emu.idle();
+    const history = await client.taskHistory('active', 's3merge');
+    expect(history.filter((r) => r.task_name === 'often').length).toBeGreaterThan(0);
+    expect(history.filter((r) => r.task_name === 'merge')).toEqual([]);
+  });
+});
+
 describe('removal', () => {
   it('delete with remove_repository=true removes the repository objects from the bucket', async () => {
     const repo = await client.getRepository('active', 's3repo');
