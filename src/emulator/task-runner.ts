@@ -414,11 +414,20 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
     has: (key, name) => queues.get(key)?.names.has(name) ?? false,
     archiveOf,
     forget(key) {
+      void archives.get(key)?.then(
+        (a) => a.close?.(),
+        () => {},
+      );
       archives.delete(key);
     },
     idle: () => (active === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r))),
     stop() {
       stopped = true;
+      for (const a of archives.values())
+        void a.then(
+          (h) => h.close?.(),
+          () => {},
+        );
     },
   };
 }

@@ -235,6 +235,8 @@ export interface ArchiveRepository {
   deleteBackup(name: string): Promise<void>;
   /** Removes the whole repository directory (DELETE … ?remove_repository=true). */
   removeAll(): Promise<void>;
+  /** Releases what the handle holds open (object stores: the client's connections). */
+  close?(): void;
 }
 
 /**

@@ -146,6 +146,7 @@ function cloudRepository(args: {
     examine: (o) => reading(() => local.examine(o)),
     info: (o) => reading(() => local.info(o)),
     deleteBackup: (name) => writing(() => local.deleteBackup(name)),
+    close: () => store.close(),
     removeAll: () =>
       exclusive(() =>
         checked(async () => {
