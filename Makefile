@@ -1,5 +1,5 @@
 # Entry points for a fresh machine: each target sets up what it needs (Node 24, npm packages,
-# Kubernetes test binaries) when missing, then runs.
+# Kubernetes test binaries, the tests' S3 server) when missing, then runs.
 .PHONY: test demo binaries lint build
 
 test: ## Static checks + unit and integration tests (real kube-apiserver + etcd, emulator)
@@ -8,11 +8,12 @@ test: ## Static checks + unit and integration tests (real kube-apiserver + etcd,
 demo: ## The operator's main job end to end on local defaults
 	bash scripts/demo.sh $(ARGS)
 
-binaries: ## Build or locate kube-apiserver, etcd, kubectl, helm (cached outside the repo)
+binaries: ## Build or locate kube-apiserver, etcd, kubectl, helm and the tests' S3 server (cached outside the repo)
 	bash scripts/k8s-binaries.sh
+	bash scripts/s3-server.sh
 
 lint:
 	bash -c '. scripts/setup.sh && npx biome check . && npx tsc -p tsconfig.json --noEmit'
 
 build:
-	bash -c 'CBBS_SKIP_K8S_BINARIES=1 CBBS_SKIP_LUA=1 . scripts/setup.sh && npm run build'
+	bash -c 'CBBS_SKIP_K8S_BINARIES=1 CBBS_SKIP_S3_SERVER=1 CBBS_SKIP_LUA=1 . scripts/setup.sh && npm run build'

@@ -87,6 +87,10 @@ const result = await build({
     js: "import { createRequire as __cbbsCreateRequire } from 'node:module'; const require = __cbbsCreateRequire(import.meta.url);",
   },
   plugins: [clientNodeSideEffectFree],
+  // A development dependency: the emulator imports it on first use of an object-store repository
+  // only, so it stays a run-time import (which fails with a clear message in the image) instead
+  // of about 1 MB of bundled code that nothing in production runs.
+  external: ['@aws-sdk/client-s3'],
   ...(values['cli-sea'] ? seaOptions : {}),
 });
 

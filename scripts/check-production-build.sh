@@ -11,6 +11,8 @@ node scripts/bundle.ts --outdir "$work/dist"
 cp package.json "$work/"
 cp -r deploy "$work/deploy"
 if [ -e "$work/node_modules" ]; then echo "the production tree must not need node_modules" >&2; exit 1; fi
+# The emulator's S3 client is a development dependency, loaded only by object-store repositories.
+if grep -q 'node_modules/@aws-sdk/' "$work/dist/emulator/main.js.map"; then echo "the AWS SDK (dev only) is bundled into dist/emulator" >&2; exit 1; fi
 out="$(cd "$work" && node dist/main.js --help)"
 grep -q -- '--leader-elect' <<<"$out" || { echo "dist/main.js --help did not print the flags" >&2; exit 1; }
 # The emulator ships in the same image (npm run emulator) and must start from dist too.

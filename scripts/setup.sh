@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a machine for the project: Node >= 22.19 on PATH, npm packages, Kubernetes test
-# binaries. Source it (`. scripts/setup.sh`) so PATH and KUBEBUILDER_ASSETS carry over. Each step
+# binaries, the S3 server of the object-store tests. Source it (`. scripts/setup.sh`) so PATH and KUBEBUILDER_ASSETS carry over. Each step
 # is skipped when already done, so it is cheap to run every time.
 _cbbs_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$_cbbs_root/scripts/ensure-node.sh" || return 1 2>/dev/null || exit 1
@@ -17,6 +17,12 @@ if [ "${CBBS_SKIP_K8S_BINARIES:-}" != "1" ]; then
   _cbbs_assets="$(bash "$_cbbs_root/scripts/k8s-binaries.sh")" || return 1 2>/dev/null || exit 1
   export KUBEBUILDER_ASSETS="$_cbbs_assets"
   export PATH="$_cbbs_assets:$PATH"
+fi
+
+# The S3-compatible server of the object-store tests (built from the Go module proxy, cached).
+if [ "${CBBS_SKIP_S3_SERVER:-}" != "1" ]; then
+  _cbbs_s3="$(bash "$_cbbs_root/scripts/s3-server.sh")" || return 1 2>/dev/null || exit 1
+  export CBBS_S3_SERVER="$_cbbs_s3"
 fi
 
 # Lua 5.4 for the Argo CD health-check tests (Debian package, installed once).

@@ -50,7 +50,9 @@ const objectStoreSchema = withRules(
         .min(1)
         .max(64)
         .optional()
-        .describe('Region of the bucket (required for S3 by the server).'),
+        .describe(
+          'Region of the bucket; required for S3, S3-compatible stores included (the server refuses it missing).',
+        ),
       endpoint: z
         .string()
         .max(2048)
@@ -97,6 +99,12 @@ const objectStoreSchema = withRules(
       rule: "self.provider == 'S3' ? self.uri.startsWith('s3://') : self.provider == 'Azure' ? self.uri.startsWith('az://') : self.uri.startsWith('gs://')",
       message: 'uri scheme must match provider (S3: s3://, Azure: az://, GCP: gs://)',
       check: (o) => o.uri.startsWith(PROVIDER_SCHEMES[o.provider]),
+    },
+    {
+      // The Backup Service refuses an S3 repository without cloud_region (400), S3-compatible ones too.
+      rule: "self.provider != 'S3' || has(self.region)",
+      message: 'region is required for S3 (also for S3-compatible stores with an endpoint)',
+      check: (o) => o.provider !== 'S3' || o.region !== undefined,
     },
     {
       rule: '!(has(self.credentialsSecretRef) && has(self.credentialName))',

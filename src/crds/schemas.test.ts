@@ -289,6 +289,19 @@ describe('BackupRepository spec', () => {
       ok: false,
     },
     {
+      name: 'S3 without region',
+      spec: { ...good, storage: { objectStore: { ...s3.objectStore, region: undefined } } },
+      ok: false,
+    },
+    {
+      name: 'GCP without region',
+      spec: {
+        ...good,
+        storage: { objectStore: { ...s3.objectStore, provider: 'GCP', uri: 'gs://b', region: undefined } },
+      },
+      ok: true,
+    },
+    {
       name: 'secret and stored credentials',
       spec: { ...good, storage: { objectStore: { ...s3.objectStore, credentialName: 'c' } } },
       ok: false,

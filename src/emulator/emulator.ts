@@ -13,6 +13,9 @@ import { createClusterData, openArchiveRepository } from './data/index.ts';
 import { createFaults, type FaultSettingsInput, type Faults } from './faults.ts';
 import { createRequestHandler } from './http-server.ts';
 import { type Plan, type Profile, TASK_STATUS, ZERO_TIME } from './model.ts';
+import { isCloudArchive } from './object-store/access.ts';
+import { withObjectStore } from './object-store/cloud-archive.ts';
+import { startLocationProber } from './object-store/location-health.ts';
 import { createClusterView } from './repository-view.ts';
 import { createRequestLog, type RequestLog } from './request-log.ts';
 import { createRouter } from './router.ts';
@@ -48,6 +51,8 @@ export interface EmulatorOptions {
    * an empty bucket); longer with more data. Tests that need speed ask for less, e.g. 0.
    */
   minTaskDurationMs?: number;
+  /** Real milliseconds between location checks of object-store repositories (default 60 000; 0 = only on use). */
+  locationCheckIntervalMs?: number;
   /** Replaces the data layer (tests of the service layer in isolation). */
   dataLayer?: { createClusterData: CreateClusterData; openArchiveRepository: OpenArchiveRepository };
 }
@@ -94,6 +99,8 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
     clock = createClock(clockOptions);
   }
   const layer = options.dataLayer ?? { createClusterData, openArchiveRepository };
+  // s3:// archives are staged copies of objects in a store; the filesystem archive does the rest.
+  const openArchive = withObjectStore(layer.openArchiveRepository, isCloudArchive);
   const data = await layer.createClusterData({
     dir: join(options.dataDir, 'cluster'),
     now: () => clock.now(),
@@ -112,7 +119,7 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
     store,
     clock,
     data,
-    openArchive: layer.openArchiveRepository,
+    openArchive,
     faults,
     self: () => address,
     canWriteData: (user, password) => canWriteDataWith(users.verify(user, password)?.roles ?? []),
@@ -154,7 +161,7 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
     profile,
     store,
     data,
-    openArchive: layer.openArchiveRepository,
+    openArchive,
     clock,
     runner,
     scheduler,
@@ -195,6 +202,7 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
   };
   ctx.clock = persisting;
 
+  const prober = startLocationProber(store, options.locationCheckIntervalMs ?? 60_000);
   const server: Server = createServer(createRequestHandler(ctx, router));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -222,6 +230,7 @@ export async function createEmulator(options: EmulatorOptions): Promise<Emulator
     async close() {
       scheduler.stop();
       runner.stop();
+      prober.stop();
       clock.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -5,6 +5,7 @@
 
 // The plan vocabulary is the service's own (§2.1), shared with the client's schemas.
 import { PERIODS, SERVICES, TASK_TYPES } from '../backup-api/schemas.ts';
+import type { ObjectStoreAccess } from './object-store/access.ts';
 
 export { PERIODS, SERVICES, TASK_TYPES };
 export type Service = (typeof SERVICES)[number];
@@ -115,6 +116,10 @@ export interface RepositoryRecord {
   creation_time: string;
   update_time: string;
   cloud_info?: CloudInfo;
+  /** Object-store repositories: how to reach the store (secret; never in a public view). */
+  cloud_access?: ObjectStoreAccess;
+  /** Object-store repositories: why the last location check failed; absent while reachable. */
+  location_issue?: string;
   /** next_run per task name; kept while paused so resume can restore it (§5.8). */
   next_runs: Record<string, string>;
   running_tasks: Record<string, TaskRun>;

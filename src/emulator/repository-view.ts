@@ -5,12 +5,25 @@
 import { constants, gzipSync } from 'node:zlib';
 import type { ClusterData } from './data/contract.ts';
 import type { PathState, Plan, RepositoryRecord, TaskRun } from './model.ts';
+import { locationHealth } from './object-store/location-health.ts';
 import type { ServiceStore } from './store.ts';
 
 export type PublicRepository = Record<string, unknown>;
 
-/** Health as the service reports it: the repository's bucket must exist with the same UUID. */
+/**
+ * Health as the service reports it: the archive location must pass its check (object stores) and
+ * the repository's bucket must exist with the same UUID.
+ */
 export function healthOf(
+  rec: RepositoryRecord,
+  data: ClusterData,
+): { healthy: boolean; health_issue?: string } {
+  if (rec.location_issue !== undefined) return locationHealth(rec.location_issue);
+  return bucketHealthOf(rec, data);
+}
+
+/** The bucket check alone (what a backup trigger refuses on, §5.9). */
+export function bucketHealthOf(
   rec: RepositoryRecord,
   data: ClusterData,
 ): { healthy: boolean; health_issue?: string } {

@@ -7,6 +7,7 @@
 import type { EmulatorClock } from './clock.ts';
 import type { Faults } from './faults.ts';
 import type { Plan, RepositoryRecord, TaskTemplate } from './model.ts';
+import { isCloudArchive } from './object-store/access.ts';
 import { nextRun, nextRunAfter } from './schedule.ts';
 import type { ServiceStore } from './store.ts';
 import type { TaskRunner, TaskSpec } from './task-runner.ts';
@@ -59,6 +60,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     store.saveRepository(rec);
     arm(rec, task);
     if (faults.get().servicePaused || runner.has(key, task.name)) return;
+    // Merges scheduled on cloud repositories are skipped (§6.3).
+    if (task.task_type === 'MERGE' && isCloudArchive(rec.archive)) return;
     const done = runner.submit(key, task.name, specOf(task), true);
     // Manual time waits for each task so an advance is deterministic; real time must not
     // hold every other schedule back while one task runs.

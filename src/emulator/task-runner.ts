@@ -22,6 +22,7 @@ import {
   type TaskRun,
   ZERO_TIME,
 } from './model.ts';
+import { cloudOpenOptions } from './object-store/location-health.ts';
 import { type CanWriteData, resolveRestoreTarget, type SelfAddress } from './restore-target.ts';
 import { computeExpiry } from './retention.ts';
 import { backupNameTime, mergeWindow } from './schedule.ts';
@@ -126,7 +127,12 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
   const archiveOf = (rec: RepositoryRecord): Promise<ArchiveRepository> => {
     let a = archives.get(rec.key);
     if (a === undefined) {
-      a = deps.openArchive({ archive: rec.archive, repo: rec.repo, create: false });
+      a = deps.openArchive({
+        archive: rec.archive,
+        repo: rec.repo,
+        create: false,
+        ...cloudOpenOptions(rec, store),
+      });
       a.catch(() => archives.delete(rec.key));
       archives.set(rec.key, a);
     }
@@ -408,11 +414,20 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
     has: (key, name) => queues.get(key)?.names.has(name) ?? false,
     archiveOf,
     forget(key) {
+      void archives.get(key)?.then(
+        (a) => a.close?.(),
+        () => {},
+      );
       archives.delete(key);
     },
     idle: () => (active === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r))),
     stop() {
       stopped = true;
+      for (const a of archives.values())
+        void a.then(
+          (h) => h.close?.(),
+          () => {},
+        );
     },
   };
 }

@@ -6,6 +6,8 @@
  * layer owns documents and backup contents. Neither reaches into the other's files.
  */
 
+import type { ObjectStoreAccess } from '../object-store/access.ts';
+
 /** Address of one document: bucket → scope → collection → key. */
 export interface DocumentRef {
   bucket: string;
@@ -233,6 +235,8 @@ export interface ArchiveRepository {
   deleteBackup(name: string): Promise<void>;
   /** Removes the whole repository directory (DELETE … ?remove_repository=true). */
   removeAll(): Promise<void>;
+  /** Releases what the handle holds open (object stores: the client's connections). */
+  close?(): void;
 }
 
 /**
@@ -251,8 +255,13 @@ export type CreateClusterData = (opts: {
   now: () => Date;
   uuid?: string;
 }) => Promise<ClusterData>;
-export type OpenArchiveRepository = (opts: {
+export interface OpenArchiveOptions {
   archive: string;
   repo: string;
   create: boolean;
-}) => Promise<ArchiveRepository>;
+  /** Object-store archives (`s3://…`): credentials, region, endpoint and staging directory. */
+  cloud?: ObjectStoreAccess;
+  /** Object-store archives: called after each request with undefined (reachable) or the reason it failed. */
+  onLocationCheck?: (issue: string | undefined) => void;
+}
+export type OpenArchiveRepository = (opts: OpenArchiveOptions) => Promise<ArchiveRepository>;

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { type ApiError, badRequest, internal, notFound } from '../api-error.ts';
 import type { RepositoryRecord } from '../model.ts';
+import { isCloudArchive } from '../object-store/access.ts';
+import { validateCloudFields } from '../object-store/cloud-fields.ts';
 import { publicRepository } from '../repository-view.ts';
 import { json, ok, type Route } from '../router.ts';
 import type { ServiceContext } from '../service-context.ts';
@@ -10,9 +12,6 @@ import { optionalString, parseJsonBody, parseLenientBool, validateRepositoryId }
 import { API, messageOf, param, requirePathState, requireSelf } from './common.ts';
 
 const REPO = `${API}/cluster/:cluster/repository`;
-const CLOUD_SCHEMES = ['s3://', 'az://', 'gs://'];
-
-const isCloud = (archive: string): boolean => CLOUD_SCHEMES.some((s) => archive.startsWith(s));
 
 /** The active (or paused) repository `id`, or the given 404. */
 export function activeRepository(ctx: ServiceContext, id: string, missing: () => ApiError): RepositoryRecord {
@@ -20,31 +19,6 @@ export function activeRepository(ctx: ServiceContext, id: string, missing: () =>
   if (rec === undefined) throw missing();
   return rec;
 }
-
-function validateCloudFields(body: Record<string, unknown>): RepositoryRecord['cloud_info'] {
-  const staging = optionalString(body, 'cloud_staging_dir');
-  const credentialName = optionalString(body, 'cloud_credential_name');
-  const id = optionalString(body, 'cloud_credentials_id');
-  const key = optionalString(body, 'cloud_credentials_key');
-  const region = optionalString(body, 'cloud_region');
-  if (!staging) throw badRequest('cloud staging directory is required');
-  if (!credentialName && (!id || !key)) throw badRequest('cloud credentials are required');
-  if (!region) throw badRequest('cloud region is required');
-  const info: NonNullable<RepositoryRecord['cloud_info']> = { staging_dir: staging, provider: 'AWS' };
-  if (credentialName) info.credentials_name = credentialName;
-  const endpoint = optionalString(body, 'cloud_endpoint');
-  if (endpoint) info.endpoint = endpoint;
-  if (body.cloud_force_path_style !== undefined) info.force_path_style = body.cloud_force_path_style === true;
-  return info;
-}
-
-// The emulator has no object store: cloud repositories validate like the service, then fail
-// the location check as an unreachable bucket would.
-const cloudUnreachable = (archive: string): ApiError =>
-  internal(
-    'could not create repository',
-    `emulator cannot reach cloud archive ${archive}: no object store available`,
-  );
 
 /** The repository routes. */
 export function repositoryRoutes(ctx: ServiceContext): Route[] {
@@ -98,9 +72,9 @@ export function repositoryRoutes(ctx: ServiceContext): Route[] {
           const archive = optionalString(body, 'archive');
           if (!planName) throw badRequest('plan name is required');
           if (!archive) throw badRequest('archive location is required');
-          const cloud = isCloud(archive);
-          if (!cloud && !isAbsolute(archive)) throw badRequest('archive location must be an absolute path');
-          const cloudInfo = cloud ? validateCloudFields(body) : undefined;
+          const cloud = isCloudArchive(archive) ? validateCloudFields(body, archive) : undefined;
+          if (cloud === undefined && !isAbsolute(archive))
+            throw badRequest('archive location must be an absolute path');
           if (ctx.view.find('active', id) !== undefined) {
             throw badRequest('repository already exists', `repository with id ${id} already exists`);
           }
@@ -114,10 +88,9 @@ export function repositoryRoutes(ctx: ServiceContext): Route[] {
               throw badRequest('bucket does not exist', `bucket ${bucketName}: element not found`);
             bucket = { name: b.name, uuid: b.uuid };
           }
-          if (cloud) throw cloudUnreachable(archive);
           const repo = randomUUID();
           try {
-            await ctx.openArchive({ archive, repo, create: true });
+            await ctx.openArchive({ archive, repo, create: true, ...(cloud && { cloud: cloud.access }) });
           } catch (err) {
             throw internal('could not create repository', messageOf(err));
           }
@@ -137,7 +110,7 @@ export function repositoryRoutes(ctx: ServiceContext): Route[] {
             running_one_off: {},
           };
           if (bucket !== undefined) rec.bucket = bucket;
-          if (cloudInfo !== undefined) rec.cloud_info = cloudInfo;
+          if (cloud !== undefined) Object.assign(rec, { cloud_info: cloud.info, cloud_access: cloud.access });
           ctx.store.saveRepository(rec);
           ctx.scheduler.initialise(rec);
           ctx.store.saveRepository(rec);
@@ -159,12 +132,11 @@ export function repositoryRoutes(ctx: ServiceContext): Route[] {
           if (ctx.view.find('imported', id) !== undefined) {
             throw badRequest('repository already exists', `repository with id ${id} already exists`);
           }
-          const cloud = isCloud(archive);
-          const cloudInfo = cloud ? validateCloudFields(body) : undefined;
-          if (cloud) throw cloudUnreachable(archive);
-          if (!isAbsolute(archive)) throw badRequest('archive location must be an absolute path');
+          const cloud = isCloudArchive(archive) ? validateCloudFields(body, archive) : undefined;
+          if (cloud === undefined && !isAbsolute(archive))
+            throw badRequest('archive location must be an absolute path');
           try {
-            await ctx.openArchive({ archive, repo, create: false });
+            await ctx.openArchive({ archive, repo, create: false, ...(cloud && { cloud: cloud.access }) });
           } catch (err) {
             throw internal('could not import repository', messageOf(err));
           }
@@ -183,7 +155,7 @@ export function repositoryRoutes(ctx: ServiceContext): Route[] {
             running_tasks: {},
             running_one_off: {},
           };
-          if (cloudInfo !== undefined) rec.cloud_info = cloudInfo;
+          if (cloud !== undefined) Object.assign(rec, { cloud_info: cloud.info, cloud_access: cloud.access });
           ctx.store.saveRepository(rec);
           return ok();
         }),

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { badRequest, internal, notFound } from '../api-error.ts';
 import type { RestoreOptions } from '../data/contract.ts';
 import type { RepositoryRecord } from '../model.ts';
-import { healthOf } from '../repository-view.ts';
+import { isCloudArchive } from '../object-store/access.ts';
+import { bucketHealthOf } from '../repository-view.ts';
 import { computeExpiry } from '../retention.ts';
 import { json, ok, type Route } from '../router.ts';
 import type { ServiceContext } from '../service-context.ts';
@@ -98,7 +99,7 @@ export function taskRoutes(ctx: ServiceContext): Route[] {
           const rec = activeRepository(ctx, id, () => notFound(`repository \`${id}\` does not exist`));
           const body = parseJsonBody(rawBody);
           const full = optionalBool(body, 'full_backup') ?? false;
-          const health = healthOf(rec, ctx.data);
+          const health = bucketHealthOf(rec, ctx.data);
           if (!health.healthy && rec.bucket !== undefined) {
             throw internal(
               'Could not send task',
@@ -118,6 +119,9 @@ export function taskRoutes(ctx: ServiceContext): Route[] {
           const id = param(params, 'id');
           const rec = activeRepository(ctx, id, () => notFound(`repository \`${id}\` does not exist`));
           const body = parseJsonBody(rawBody);
+          if (isCloudArchive(rec.archive)) {
+            throw internal('Could not send task', 'merges are not supported on cloud repositories');
+          }
           const spec: TaskSpec & { type: 'MERGE' } = { type: 'MERGE' };
           const start = optionalString(body, 'start');
           const end = optionalString(body, 'end');

@@ -113,7 +113,7 @@ describe('repository lifecycle', () => {
     await expect(client.getRepository('active', 'onfile')).rejects.toMatchObject({ code: C.notFound });
   });
 
-  it('createRepository on a cloud archive: validated (400), then the location fails (500)', async () => {
+  it('createRepository on a cloud archive: validated (400), then an unreachable location fails (500)', async () => {
     await expect(client.createRepository('s3a', { plan: PLAN, archive: 's3://bkt/p' })).rejects.toMatchObject(
       {
         code: C.invalid,
@@ -128,6 +128,8 @@ describe('repository lifecycle', () => {
         cloud_credentials_id: 'id',
         cloud_credentials_key: 'key',
         cloud_region: 'eu-west-1',
+        // Nobody listens on port 1: the location check fails without leaving the machine.
+        cloud_endpoint: 'http://127.0.0.1:1',
       }),
     ).rejects.toMatchObject({ code: C.internal, status: 500 });
   });
