@@ -167,6 +167,14 @@ describe('metrics', () => {
     expect(value(samples, 'cbbs_repository_running_tasks', { ...repo(), type: 'BACKUP' })).toBe(0);
     expect(value(samples, 'cbbs_backup_service_reachable', { namespace, service: 'cb' })).toBe(1);
     expect(value(samples, 'cbbs_backup_service_credentials_valid', { namespace, service: 'cb' })).toBe(1);
+    expect(
+      value(samples, 'cbbs_backup_service_info', {
+        namespace,
+        service: 'cb',
+        version: '7.6.2-3721-enterprise',
+        profile: '7.6',
+      }),
+    ).toBe(1);
     // Bounded labels: no task or backup name anywhere.
     for (const s of samples.filter((x) => x.name.startsWith('cbbs_repository_'))) {
       expect(Object.keys(s.labels).sort()).toEqual(

@@ -22,6 +22,7 @@ import {
 import { createServiceFanOut } from './fan-out.ts';
 import { servicePollIntervalMs } from './poll-interval.ts';
 import { SERVICE_REASONS, serviceStatusFor } from './status.ts';
+import { createVersionReader, type ServerVersion } from './version.ts';
 
 type Service = BackupServiceResource;
 type Status = NonNullable<Service['status']>;
@@ -31,6 +32,8 @@ export interface ServiceObserved {
   info: ClusterInfo;
   activeEndpoint: string;
   config: ObservedConfig;
+  /** The server version, once read (after a credentials or endpoint change). */
+  version?: ServerVersion | undefined;
 }
 
 /**
@@ -102,6 +105,7 @@ export function createBackupServiceKind(
   const pollOf = (obj: Service) => servicePollIntervalMs(obj, deps.timings.servicePollIntervalMs);
 
   const { declaredIds, listPlans, announceAll } = createServiceFanOut(deps);
+  const versions = createVersionReader(deps.clock);
 
   return {
     store: access.store as ManagedKind<Service, ServiceObserved, ConfigAction, 'polled', Status>['store'],
@@ -130,7 +134,8 @@ export function createBackupServiceKind(
       const connection = () => deps.connections.get(obj.metadata.namespace ?? '', obj.metadata.name);
       return {
         async observe() {
-          const { client } = connection();
+          const conn = connection();
+          const { client } = conn;
           // Timed at the request, not the answer: a write of ours that lands while the poll is in
           // flight is newer than what the poll says (the writer's own read wins until the next one).
           const startedAt = deps.clock.now();
@@ -165,6 +170,7 @@ export function createBackupServiceKind(
             info,
             activeEndpoint: client.activeNode() ?? obj.spec.endpoints[0] ?? '',
             config: config ?? {},
+            version: await versions.read(uid, conn, signal, ctx.log),
           };
         },
         decide(observed) {
@@ -195,6 +201,7 @@ export function createBackupServiceKind(
       const live = new Set(access.store.list().map((s) => s.metadata.uid));
       for (const uid of configSeen.keys()) if (!live.has(uid)) configSeen.delete(uid);
       for (const uid of lastPoll.keys()) if (!live.has(uid)) lastPoll.delete(uid);
+      versions.retain(live);
     },
   };
 }

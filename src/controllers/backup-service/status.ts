@@ -6,6 +6,7 @@ import type { BackupServiceResource } from '../resources.ts';
 import { type Condition, KStatusState, setCondition, setKStatus } from '../runtime/index.ts';
 import { CONNECTION_ERROR_CODES, ConnectionError, type ConnectionErrorCode } from '../service-connections.ts';
 import type { ConfigAction, ObservedConfig } from './config.ts';
+import type { ServerVersion } from './version.ts';
 
 type Status = NonNullable<BackupServiceResource['status']>;
 
@@ -31,6 +32,8 @@ export type ServiceObservation =
       info: ClusterInfo;
       activeEndpoint: string;
       historyRotationSize?: number | undefined;
+      /** Undefined while not read: status keeps the last known version. */
+      version?: ServerVersion | undefined;
       /** Set when the server rejected the desired configuration: the whole message. */
       configError?: string | undefined;
     };
@@ -130,6 +133,7 @@ function okVerdict(obs: Extract<ServiceObservation, { kind: 'ok' }>): Verdict {
     reachable: true,
     activeEndpoint: obs.activeEndpoint,
     repositories: repositoryCounts(obs.info),
+    ...(obs.version ? { version: obs.version.version, profile: obs.version.profile } : {}),
     ...(obs.historyRotationSize !== undefined
       ? { config: { historyRotationSize: obs.historyRotationSize } }
       : {}),
@@ -187,7 +191,14 @@ export function serviceStatus(
 
 /** What a reconcile of the engine ended with, as the observation {@link serviceStatus} takes (pure). */
 export function serviceObservationOf(
-  observed: { info: ClusterInfo; activeEndpoint: string; config: ObservedConfig } | undefined,
+  observed:
+    | {
+        info: ClusterInfo;
+        activeEndpoint: string;
+        config: ObservedConfig;
+        version?: ServerVersion | undefined;
+      }
+    | undefined,
   result: Result<ConfigAction, 'polled'>,
 ): ServiceObservation {
   const error = result.kind === 'unavailable' || result.kind === 'refused' ? result.error : undefined;
@@ -209,6 +220,7 @@ export function serviceObservationOf(
     info: observed.info,
     activeEndpoint: observed.activeEndpoint,
     historyRotationSize: observed.config.historyRotationSize,
+    version: observed.version,
     configError: result.kind === 'refused' ? result.refusal.message : undefined,
   };
 }
