@@ -82,6 +82,7 @@ describe('status metrics', () => {
       status: {
         version: '7.6.2-3721-enterprise',
         profile: '7.6',
+        repositories: { active: 3, paused: 1, archived: 0, imported: 2 },
         conditions: [
           { type: 'ServiceReachable', status: 'True' },
           { type: 'CredentialsValid', status: 'False' },
@@ -96,6 +97,12 @@ describe('status metrics', () => {
     expect(text).toContain('cbbs_backup_service_reachable{namespace="prod",service="cb"} 1');
     expect(text).toContain('cbbs_backup_service_credentials_valid{namespace="prod",service="cb"} 0');
     expect(text).not.toContain('cbbs_backup_service_credentials_valid{namespace="prod",service="new"}');
+    expect(text).toContain(
+      'cbbs_backup_service_repositories{namespace="prod",service="cb",state="paused"} 1',
+    );
+    expect(text).toContain(
+      'cbbs_backup_service_repositories{namespace="prod",service="cb",state="imported"} 2',
+    );
     expect(text).toContain(
       'cbbs_backup_service_info{namespace="prod",service="cb",version="7.6.2-3721-enterprise",profile="7.6"} 1',
     );

@@ -216,6 +216,20 @@ export function registerServiceMetrics(
     'CredentialsValid',
   );
   new Gauge({
+    name: 'cbbs_backup_service_repositories',
+    help: 'Repositories on the Backup Service by state (active, paused, archived, imported), managed or not.',
+    labelNames: [...SERVICE_LABELS, 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of services.list() as Service[]) {
+        for (const [state, n] of Object.entries(s.status?.repositories ?? {})) {
+          this.set({ namespace: s.metadata.namespace ?? '', service: s.metadata.name, state }, n);
+        }
+      }
+    },
+  });
+  new Gauge({
     name: 'cbbs_backup_service_info',
     help: 'Always 1, per BackupService, with the Couchbase Server version and the API profile it implies (empty until read).',
     labelNames: [...SERVICE_LABELS, 'version', 'profile'],
