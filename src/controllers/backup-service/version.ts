@@ -11,12 +11,15 @@ export interface ServerVersion {
 
 /** How long a failed version read waits before it is tried again (the cluster manager may be closed to us). */
 export const VERSION_RETRY_MS = 10 * 60_000;
+/** How long a version read holds without a change: an in-place server upgrade shows within this. */
+export const VERSION_RECHECK_MS = 60 * 60_000;
 
 /** Reads and remembers each BackupService's server version. */
 export interface VersionReader {
   /**
    * The version, read from the cluster manager's `GET /pools` only when the connection's identity
-   * (endpoints, TLS, credentials, cluster address) changed, never per poll; undefined while unknown.
+   * (endpoints, TLS, credentials, cluster address) changed, and otherwise once an hour (a server
+   * upgraded in place), never per poll; undefined while unknown.
    * Never throws: an unreadable version must not make the service look unreachable.
    */
   read(
@@ -30,25 +33,26 @@ export interface VersionReader {
 }
 
 /** Creates the per-process version memory (keyed by object UID, so a recreated object reads again). */
-export function createVersionReader(clock: Clock): VersionReader {
-  const seen = new Map<string, { identity: string; value?: ServerVersion; failedAt?: number }>();
+export function createVersionReader(clock: Pick<Clock, 'now'>): VersionReader {
+  const seen = new Map<string, { identity: string; at: number; value?: ServerVersion; failed?: boolean }>();
   return {
     async read(uid, connection, signal, log) {
       const last = seen.get(uid);
       if (last?.identity === connection.identity) {
-        if (last.value) return last.value;
-        if (last.failedAt !== undefined && clock.now() - last.failedAt < VERSION_RETRY_MS) return undefined;
+        const age = clock.now() - last.at;
+        if (!last.failed && age < VERSION_RECHECK_MS) return last.value;
+        if (last.failed && age < VERSION_RETRY_MS) return undefined;
       }
       try {
         const pools = await connection.clusterManager().getPools({ signal });
         const profile = profileOfVersion(pools.implementationVersion);
         if (!profile) throw new Error(`not a version: ${pools.implementationVersion.slice(0, 64)}`);
         const value = { version: pools.implementationVersion.slice(0, 64), profile };
-        seen.set(uid, { identity: connection.identity, value });
+        seen.set(uid, { identity: connection.identity, at: clock.now(), value });
         return value;
       } catch (err) {
         log.info({ reason: serverText(err) }, 'could not read the server version from /pools');
-        seen.set(uid, { identity: connection.identity, failedAt: clock.now() });
+        seen.set(uid, { identity: connection.identity, at: clock.now(), failed: true });
         return undefined;
       }
     },
