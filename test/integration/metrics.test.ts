@@ -131,7 +131,14 @@ describe('metrics', () => {
       credentialsSecretRef: { name: 'cb-admin' },
       pollInterval: '1s',
     });
-    await waitForResource(kc, backupServiceKind, namespace, 'cb', (o) => hasCondition(o, 'Ready'));
+    // The server version is read beside the first poll and shows from the next one.
+    await waitForResource<{ status?: { version?: string; conditions?: { type: string; status: string }[] } }>(
+      kc,
+      backupServiceKind,
+      namespace,
+      'cb',
+      (o) => hasCondition(o, 'Ready') && o.status?.version !== undefined,
+    );
     await createResource(kc, backupRepositoryKind, namespace, 'nightly', {
       serviceRef: { name: 'cb' },
       builtInPlan: '_hourly_backups',

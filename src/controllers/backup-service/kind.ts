@@ -170,7 +170,7 @@ export function createBackupServiceKind(
             info,
             activeEndpoint: client.activeNode() ?? obj.spec.endpoints[0] ?? '',
             config: config ?? {},
-            version: await versions.read(uid, conn, signal, ctx.log),
+            version: versions.current(uid, conn, ctx.log),
           };
         },
         decide(observed) {
