@@ -155,4 +155,34 @@ describe('server version', () => {
     });
     expect(sent72).toHaveLength(0);
   });
+
+  it('refuses a node thread map on a 7.2 server with UnsupportedByServer, without sending it', async () => {
+    const env = emulators.get('7.2') as TestEmulator;
+    const patch = (config: object | null) =>
+      kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+        {
+          group: backupServiceKind.group,
+          version: backupServiceKind.version,
+          namespace,
+          plural: backupServiceKind.plural,
+          name: 'cb-72',
+          body: { spec: { config } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    await patch({ nodesThreads: { [env.emulator.store.node.uuid]: 2 } });
+    const stalled = await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'cb-72', (o) =>
+      hasCondition(o, 'Stalled'),
+    );
+    const c = stalled.status?.conditions?.find((x) => x.type === 'Stalled');
+    expect(c?.reason).toBe('UnsupportedByServer');
+    expect(c?.message).toContain('7.6.2');
+    expect(
+      env.emulator.requestLog.entries({ method: 'POST', pathPrefix: '/api/v1/nodesThreadsMap' }),
+    ).toHaveLength(0);
+    await patch(null);
+    await waitForResource<ServiceObject>(kc, backupServiceKind, namespace, 'cb-72', (o) =>
+      hasCondition(o, 'Ready'),
+    );
+  });
 });

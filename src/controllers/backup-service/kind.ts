@@ -15,14 +15,16 @@ import {
   applyConfigAction,
   CONFIG_RECHECK_MS,
   type ConfigAction,
+  ConfigUnsupportedError,
   nextConfigAction,
   type ObservedConfig,
   readConfig,
+  unsupportedConfig,
 } from './config.ts';
 import { createServiceFanOut } from './fan-out.ts';
 import { servicePollIntervalMs } from './poll-interval.ts';
 import { SERVICE_REASONS, serviceStatusFor } from './status.ts';
-import { createVersionReader, type ServerVersion } from './version.ts';
+import { createVersionReader, recordedVersion, type ServerVersion } from './version.ts';
 
 type Service = BackupServiceResource;
 type Status = NonNullable<Service['status']>;
@@ -64,6 +66,13 @@ export function classifyServiceError(
   credentialsRecheckMs = CREDENTIALS_RECHECK_MS,
 ): Refusal | undefined {
   if (err instanceof ConnectionError) return { reason: err.code, message: err.message };
+  if (err instanceof ConfigUnsupportedError) {
+    return {
+      reason: SERVICE_REASONS.unsupportedByServer,
+      message: err.message,
+      recheckAfterMs: CONFIG_RECHECK_MS,
+    };
+  }
   if (!isBackupApiError(err)) return undefined;
   if (err.code === BACKUP_API_ERROR_CODES.unauthorized || err.code === BACKUP_API_ERROR_CODES.forbidden) {
     return {
@@ -170,7 +179,8 @@ export function createBackupServiceKind(
             info,
             activeEndpoint: client.activeNode() ?? obj.spec.endpoints[0] ?? '',
             config: config ?? {},
-            version: versions.current(uid, conn, ctx.log),
+            // Until this process has read it, the version status last recorded stands.
+            version: versions.current(uid, conn, ctx.log) ?? recordedVersion(obj.status),
           };
         },
         decide(observed) {
@@ -180,6 +190,8 @@ export function createBackupServiceKind(
             : { kind: 'done', detail: 'polled', requeueAfterMs: pollOf(obj) };
         },
         async act(action, observed) {
+          const unsupported = unsupportedConfig(action, observed.version?.version, observed.version?.profile);
+          if (unsupported) throw new ConfigUnsupportedError(unsupported);
           await applyConfigAction(connection().client, action, signal);
           const config = afterConfigAction(observed.config, action);
           configSeen.set(uid, { generation, at: deps.clock.now(), config });
@@ -190,7 +202,9 @@ export function createBackupServiceKind(
       };
     },
     actionName: (action) => action.kind,
-    digest: (_obj, observed) => observed?.config ?? null,
+    // A new server profile lets a refused configuration through at once.
+    digest: (_obj, observed) =>
+      observed ? { config: observed.config, profile: observed.version?.profile ?? null } : null,
     classify: (err, action) =>
       classifyServiceError(err, action, deps.timings.credentialsRecheckMs ?? CREDENTIALS_RECHECK_MS),
     readyEventAction: 'Connect',

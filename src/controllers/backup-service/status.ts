@@ -21,6 +21,8 @@ export const SERVICE_REASONS = {
   unknown: 'Unknown',
   configApplied: 'ConfigApplied',
   configRejected: 'ConfigRejected',
+  /** The spec asks for a configuration the server's version lacks (a node thread map before 7.6). */
+  unsupportedByServer: 'UnsupportedByServer',
 } as const;
 
 /** What one reconcile learned about the Backup Service. */
@@ -36,6 +38,8 @@ export type ServiceObservation =
       version?: ServerVersion | undefined;
       /** Set when the server rejected the desired configuration: the whole message. */
       configError?: string | undefined;
+      /** The refusal's reason with a configError (default ConfigRejected). */
+      configErrorReason?: string | undefined;
     };
 
 const AUTH_CODES: readonly BackupApiErrorCode[] = [
@@ -139,7 +143,7 @@ function okVerdict(obs: Extract<ServiceObservation, { kind: 'ok' }>): Verdict {
       : {}),
   };
   if (obs.configError) {
-    const reason = SERVICE_REASONS.configRejected;
+    const reason = obs.configErrorReason ?? SERVICE_REASONS.configRejected;
     return {
       conditions: [REACHABLE, accepted, [CONDITION_TYPES.Synced, 'False', reason, obs.configError]],
       kstatus: { state: KStatusState.Stalled, reason, message: obs.configError },
@@ -222,6 +226,7 @@ export function serviceObservationOf(
     historyRotationSize: observed.config.historyRotationSize,
     version: observed.version,
     configError: result.kind === 'refused' ? result.refusal.message : undefined,
+    configErrorReason: result.kind === 'refused' ? result.refusal.reason : undefined,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { profileOfVersion, type ServerProfile, serverText } from '../../backup-api/index.ts';
+import { profileOfVersion, SERVER_PROFILES, type ServerProfile, serverText } from '../../backup-api/index.ts';
 import type { Clock } from '../runtime/index.ts';
 import type { ServiceConnection } from '../service-connections.ts';
 
@@ -92,4 +92,12 @@ export function createVersionReader(clock: Pick<Clock, 'now'>): VersionReader {
       await Promise.all(inFlight.values());
     },
   };
+}
+
+/** The version a status records, if it records one with a known profile (pure). */
+export function recordedVersion(
+  status: { version?: string | undefined; profile?: string | undefined } | undefined,
+): ServerVersion | undefined {
+  const profile = SERVER_PROFILES.find((p) => p === status?.profile);
+  return status?.version && profile ? { version: status.version, profile } : undefined;
 }
