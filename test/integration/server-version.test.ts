@@ -185,4 +185,50 @@ describe('server version', () => {
       hasCondition(o, 'Ready'),
     );
   });
+
+  it('leaves the decision to the server while the version cannot be read (PlanRejected, sent once)', async () => {
+    const blind = await startTestEmulator({
+      profile: '7.6',
+      faults: { rules: [{ path: '/pools', errorRate: 1, errorStatus: 500 }] },
+    });
+    try {
+      await createResource(kc, backupServiceKind, namespace, 'cb-blind', {
+        endpoints: [blind.emulator.url],
+        credentialsSecretRef: { name: 'cb-admin' },
+        pollInterval: '1s',
+      });
+      await waitForResource(kc, backupServiceKind, namespace, 'cb-blind', (o) => hasCondition(o, 'Ready'));
+      await createResource(kc, backupPlanKind, namespace, 'pruned-blind', {
+        serviceRef: { name: 'cb-blind' },
+        ...prune,
+      });
+      const stalled = await waitForResource<ServiceObject>(
+        kc,
+        backupPlanKind,
+        namespace,
+        'pruned-blind',
+        (o) => hasCondition(o, 'Stalled'),
+      );
+      const c = stalled.status?.conditions?.find((x) => x.type === 'Stalled');
+      expect(c?.reason).toBe('PlanRejected');
+      expect(c?.message).toContain('refused to create plan pruned-blind');
+      expect(c?.message).toContain('PRUNE');
+      await new Promise((r) => setTimeout(r, 3_000));
+      const sent = blind.emulator.requestLog.entries({
+        method: 'POST',
+        pathPrefix: '/api/v1/plan/pruned-blind',
+      });
+      expect(sent).toHaveLength(1);
+      const service = await waitForResource<ServiceObject>(
+        kc,
+        backupServiceKind,
+        namespace,
+        'cb-blind',
+        () => true,
+      );
+      expect(service.status?.version).toBeUndefined();
+    } finally {
+      await blind.close();
+    }
+  });
 });
