@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Prepares a machine for the project: Node >= 22.19 on PATH, npm packages, Kubernetes test
-# binaries, the S3 server of the object-store tests. Source it (`. scripts/setup.sh`) so PATH and KUBEBUILDER_ASSETS carry over. Each step
-# is skipped when already done, so it is cheap to run every time.
+# binaries, the S3 server of the object-store tests, promtool. Source it (`. scripts/setup.sh`) so
+# PATH, KUBEBUILDER_ASSETS, CBBS_S3_SERVER and PROMTOOL carry over. Each step is skipped when
+# already done, so it is cheap to run every time.
 _cbbs_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$_cbbs_root/scripts/ensure-node.sh" || return 1 2>/dev/null || exit 1
 
 # npm ci only when package-lock.json changed since the last install.
 _cbbs_lock_hash="$(sha256sum "$_cbbs_root/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$_cbbs_root/node_modules/.cbbs-lock-hash" 2>/dev/null)" != "$_cbbs_lock_hash" ]; then
+# A symlinked node_modules is an install shared with other checkouts: npm ci would empty its target
+# under them, so it is left alone (install from the checkout that owns it).
+if [ ! -L "$_cbbs_root/node_modules" ] &&
+  [ "$(cat "$_cbbs_root/node_modules/.cbbs-lock-hash" 2>/dev/null)" != "$_cbbs_lock_hash" ]; then
   echo "setup: installing npm packages (npm ci)" >&2
   (cd "$_cbbs_root" && npm ci --no-audit --no-fund --loglevel=error >&2) || return 1 2>/dev/null || exit 1
   echo "$_cbbs_lock_hash" > "$_cbbs_root/node_modules/.cbbs-lock-hash"
@@ -23,6 +27,12 @@ fi
 if [ "${CBBS_SKIP_S3_SERVER:-}" != "1" ]; then
   _cbbs_s3="$(bash "$_cbbs_root/scripts/s3-server.sh")" || return 1 2>/dev/null || exit 1
   export CBBS_S3_SERVER="$_cbbs_s3"
+fi
+
+# promtool for the PrometheusRule tests (built once from the Go module proxy into the cache).
+if [ "${CBBS_SKIP_PROMTOOL:-}" != "1" ]; then
+  _cbbs_promtool="$(bash "$_cbbs_root/scripts/promtool.sh")" || return 1 2>/dev/null || exit 1
+  export PROMTOOL="$_cbbs_promtool"
 fi
 
 # Lua 5.4 for the Argo CD health-check tests (Debian package, installed once).

@@ -2,6 +2,15 @@
 export { DEFAULT_RETRY, type RetryOptions } from './backoff.ts';
 export { type BackupClient, type BackupClientOptions, createBackupClient } from './client.ts';
 export {
+  type ClusterManagerClient,
+  createClusterManagerClient,
+  type Pools,
+  profileAtLeast,
+  profileOfVersion,
+  SERVER_PROFILES,
+  type ServerProfile,
+} from './cluster-manager.ts';
+export {
   BACKUP_API_ERROR_CODES,
   BackupApiError,
   type BackupApiErrorCode,

@@ -30,6 +30,8 @@ export interface TransportOptions {
    */
   urls: readonly string[];
   auth: { username: string; password: string };
+  /** Path between a node's base URL and a request path. @default '/api/v1' ('' for the cluster manager) */
+  apiPrefix?: string;
   tls?: TlsOptions;
   /** Per attempt, from sending until the body is read. @default 10_000 */
   timeoutMs?: number;
@@ -118,6 +120,7 @@ const C = BACKUP_API_ERROR_CODES;
 export function createTransport(opts: TransportOptions): Transport {
   if (opts.urls.length === 0) throw new TypeError('createBackupClient: at least one node URL is required');
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const apiPrefix = opts.apiPrefix ?? '/api/v1';
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...opts.retry };
   const sleep = opts.sleep ?? ((ms: number, signal?: AbortSignal) => delay(ms, undefined, { signal }));
   const random = opts.random ?? Math.random;
@@ -179,7 +182,7 @@ export function createTransport(opts: TransportOptions): Transport {
     try {
       const res = await node.dispatcher.request({
         origin: node.origin,
-        path: `${node.basePath}/api/v1${target}`,
+        path: `${node.basePath}${apiPrefix}${target}`,
         method: spec.method,
         headers,
         body: hasBody ? JSON.stringify(spec.body ?? {}) : null,

@@ -8,7 +8,12 @@ import { type ReadonlyDeep, type Reflector, splitKey } from './runtime/index.ts'
 interface StatusFacts {
   metadata?: { generation?: number | undefined; deletionTimestamp?: unknown } | undefined;
   status?:
-    | { state?: string | undefined; conditions?: readonly { type: string; status: string }[] | undefined }
+    | {
+        state?: string | undefined;
+        /** A BackupService's server profile: it decides which plan features may be sent. */
+        profile?: string | undefined;
+        conditions?: readonly { type: string; status: string }[] | undefined;
+      }
     | undefined;
 }
 
@@ -20,7 +25,8 @@ export function dependentsCare(old: ReadonlyDeep<StatusFacts>, current: Readonly
     old.metadata?.generation !== current.metadata?.generation ||
     old.metadata?.deletionTimestamp !== current.metadata?.deletionTimestamp ||
     ready(old) !== ready(current) ||
-    old.status?.state !== current.status?.state
+    old.status?.state !== current.status?.state ||
+    old.status?.profile !== current.status?.profile
   );
 }
 

@@ -1,7 +1,12 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { registerBackupServiceRequestMetrics, registerDomainMetrics } from './domain-metrics.ts';
-import type { BackupRepositoryResource, BackupRestoreResource, BackupRunResource } from './resources.ts';
+import type {
+  BackupRepositoryResource,
+  BackupRestoreResource,
+  BackupRunResource,
+  BackupServiceResource,
+} from './resources.ts';
 import { createStore } from './runtime/store.ts';
 
 describe('domain metrics', () => {
@@ -9,18 +14,22 @@ describe('domain metrics', () => {
     const repositories = createStore<BackupRepositoryResource>();
     const runs = createStore<BackupRunResource>();
     const restores = createStore<BackupRestoreResource>();
+    const services = createStore<BackupServiceResource>();
     const registry = new Registry();
-    registerDomainMetrics(registry, { repositories, runs, restores });
+    registerDomainMetrics(registry, { repositories, services, runs, restores });
 
     repositories.upsert({
       metadata: { name: 'daily', namespace: 'prod' },
+      spec: { serviceRef: { name: 'cb' } },
       status: {
+        planName: 'nightly',
         conditions: [{ type: 'Ready', status: 'True' }],
         lastSuccessfulBackupTime: '2026-11-27T10:00:00Z',
       },
     } as unknown as BackupRepositoryResource);
     repositories.upsert({
       metadata: { name: 'broken', namespace: 'prod' },
+      spec: { serviceRef: { name: 'cb' } },
       status: { conditions: [{ type: 'Ready', status: 'False' }] },
     } as unknown as BackupRepositoryResource);
     runs.upsert({
@@ -30,17 +39,19 @@ describe('domain metrics', () => {
     runs.upsert({ metadata: { name: 'b', namespace: 'prod' } } as unknown as BackupRunResource);
 
     const text = await registry.metrics();
-    expect(text).toContain('cbbs_repository_ready{namespace="prod",name="daily"} 1');
-    expect(text).toContain('cbbs_repository_ready{namespace="prod",name="broken"} 0');
+    const daily = 'namespace="prod",repository="daily",plan="nightly",service="cb"';
+    const broken = 'namespace="prod",repository="broken",plan="",service="cb"';
+    expect(text).toContain(`cbbs_repository_ready{${daily}} 1`);
+    expect(text).toContain(`cbbs_repository_ready{${broken}} 0`);
     expect(text).toContain(
-      `cbbs_repository_last_successful_backup_timestamp_seconds{namespace="prod",name="daily"} ${Date.parse('2026-11-27T10:00:00Z') / 1000}`,
+      `cbbs_repository_last_successful_backup_timestamp_seconds{${daily}} ${Date.parse('2026-11-27T10:00:00Z') / 1000}`,
     );
-    expect(text).not.toContain('last_successful_backup_timestamp_seconds{namespace="prod",name="broken"}');
+    expect(text).not.toContain(`last_successful_backup_timestamp_seconds{${broken}}`);
     expect(text).toContain('cbbs_one_shot_phase{kind="BackupRun",phase="Succeeded"} 1');
     expect(text).toContain('cbbs_one_shot_phase{kind="BackupRun",phase="Pending"} 1');
 
     repositories.delete('prod/broken');
-    expect(await registry.metrics()).not.toContain('name="broken"');
+    expect(await registry.metrics()).not.toContain('repository="broken"');
   });
 });
 

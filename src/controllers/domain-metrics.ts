@@ -1,18 +1,22 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AttemptInfo } from '../backup-api/index.ts';
 import { registerRepositoryHealthMetrics } from './repository-health-metrics.ts';
-import type { BackupRepositoryResource, BackupRestoreResource, BackupRunResource } from './resources.ts';
+import type {
+  BackupRepositoryResource,
+  BackupRestoreResource,
+  BackupRunResource,
+  BackupServiceResource,
+} from './resources.ts';
 import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
+import { registerRepositoryMetrics, registerServiceMetrics } from './status-metrics.ts';
 
 /** The caches the domain metrics are read from at scrape time. */
 export interface DomainMetricSources {
   repositories: ReadonlyStore<BackupRepositoryResource>;
+  services: ReadonlyStore<BackupServiceResource>;
   runs: ReadonlyStore<BackupRunResource>;
   restores: ReadonlyStore<BackupRestoreResource>;
 }
-
-const isReady = (obj: ReadonlyDeep<BackupRepositoryResource>): boolean =>
-  obj.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /**
  * Registers gauges computed from the caches when Prometheus scrapes, so they can never disagree with
@@ -21,32 +25,8 @@ const isReady = (obj: ReadonlyDeep<BackupRepositoryResource>): boolean =>
  */
 export function registerDomainMetrics(registry: Registry, sources: DomainMetricSources): void {
   registerRepositoryHealthMetrics(registry, sources.repositories);
-  new Gauge({
-    name: 'cbbs_repository_ready',
-    help: 'Whether the BackupRepository is Ready (1) or not (0).',
-    labelNames: ['namespace', 'name'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const r of sources.repositories.list()) {
-        this.set({ namespace: r.metadata.namespace ?? '', name: r.metadata.name }, isReady(r) ? 1 : 0);
-      }
-    },
-  });
-  new Gauge({
-    name: 'cbbs_repository_last_successful_backup_timestamp_seconds',
-    help: 'Unix time of the last successful backup of the BackupRepository, as the Backup Service reports it.',
-    labelNames: ['namespace', 'name'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const r of sources.repositories.list()) {
-        const at = r.status?.lastSuccessfulBackupTime;
-        if (at)
-          this.set({ namespace: r.metadata.namespace ?? '', name: r.metadata.name }, Date.parse(at) / 1000);
-      }
-    },
-  });
+  registerRepositoryMetrics(registry, sources.repositories);
+  registerServiceMetrics(registry, sources.services);
   new Gauge({
     name: 'cbbs_one_shot_phase',
     help: 'One-shot resources (BackupRun, BackupRestore) by kind and phase.',

@@ -295,6 +295,7 @@ export function createOperator(opts: OperatorOptions): Operator {
   wireDependents(reflectors, secrets, queues, references);
   registerDomainMetrics(opts.registry, {
     repositories: reflectors.repositories.store,
+    services: reflectors.services.store,
     runs: reflectors.runs.store,
     restores: reflectors.restores.store,
   });

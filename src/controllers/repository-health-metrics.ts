@@ -4,17 +4,9 @@ import { CONDITION_TYPES } from '../crds/index.ts';
 import { rpoApplies } from './backup-repository/backup-health.ts';
 import type { BackupRepositoryResource } from './resources.ts';
 import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
+import { REPOSITORY_LABELS, repositoryLabels } from './status-metrics.ts';
 
 type Repo = ReadonlyDeep<BackupRepositoryResource>;
-
-/** The labels of every repository-health series (bounded: one set per BackupRepository). */
-const LABELS = ['namespace', 'repository', 'service'] as const;
-
-const labelsOf = (r: Repo) => ({
-  namespace: r.metadata.namespace ?? '',
-  repository: r.metadata.name,
-  service: r.spec?.serviceRef.name ?? '',
-});
 
 /** 1 for a True condition, 0 for False, undefined (no series) while Unknown or absent. */
 function conditionValue(r: Repo, type: string): number | undefined {
@@ -47,14 +39,14 @@ export function registerRepositoryHealthMetrics(
     new Gauge({
       name,
       help,
-      labelNames: LABELS,
+      labelNames: [...REPOSITORY_LABELS],
       registers: [registry],
       collect() {
         this.reset();
         const nowMs = now();
         for (const r of repositories.list()) {
           const v = value(r, nowMs);
-          if (v !== undefined) this.set(labelsOf(r), v);
+          if (v !== undefined) this.set(repositoryLabels(r), v);
         }
       },
     });

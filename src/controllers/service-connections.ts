@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
-import { type AttemptInfo, type BackupClient, createBackupClient } from '../backup-api/index.ts';
+import {
+  type AttemptInfo,
+  type BackupClient,
+  type ClusterManagerClient,
+  createBackupClient,
+  createClusterManagerClient,
+} from '../backup-api/index.ts';
+import { clusterManagerAddress } from './one-shot/cluster-address.ts';
 import type { BackupServiceResource as BackupService } from './resources.ts';
 import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
 import { secretValue } from './secret-values.ts';
@@ -31,6 +38,13 @@ export interface ServiceConnection {
   service: ReadonlyDeep<BackupService>;
   /** `namespace/name` of the BackupService. */
   key: string;
+  /**
+   * What the server version depends on: a digest of the endpoints, TLS, credentials and cluster
+   * address. It changes when any of them does, and only then.
+   */
+  identity: string;
+  /** A client of the cluster manager at `clusterAddress` (built on first use, same credentials). */
+  clusterManager(): ClusterManagerClient;
 }
 
 /** Options for {@link createServiceConnections}. */
@@ -41,6 +55,8 @@ export interface ServiceConnectionsOptions {
   timeoutMs?: number;
   /** Replaces the client factory (tests). */
   createClient?: typeof createBackupClient;
+  /** Replaces the cluster-manager client factory (tests). */
+  createClusterManager?: typeof createClusterManagerClient;
   /** Observes every HTTP attempt to a service (request metrics). */
   onAttempt?: (serviceKey: string, attempt: AttemptInfo) => void;
 }
@@ -113,7 +129,8 @@ export function resolveSettings(service: ReadonlyDeep<BackupService>, secrets: S
     tls.key = requireValue(secret, ref.keyKey);
   }
   if (spec.tls?.insecureSkipVerify) tls.rejectUnauthorized = false;
-  return { urls: [...spec.endpoints], auth, tls };
+  const clusterAddress = spec.clusterAddress ?? clusterManagerAddress(spec.endpoints[0] ?? '') ?? '';
+  return { urls: [...spec.endpoints], auth, tls, clusterAddress };
 }
 
 /**
@@ -123,7 +140,25 @@ export function resolveSettings(service: ReadonlyDeep<BackupService>, secrets: S
  */
 export function createServiceConnections(opts: ServiceConnectionsOptions): ServiceConnections {
   const make = opts.createClient ?? createBackupClient;
-  const cache = new Map<string, { fingerprint: string; client: BackupClient }>();
+  const makeManager = opts.createClusterManager ?? createClusterManagerClient;
+  interface Entry {
+    fingerprint: string;
+    client: BackupClient;
+    manager?: ClusterManagerClient;
+    clusterManager(): ClusterManagerClient;
+  }
+  const cache = new Map<string, Entry>();
+  const closeEntry = (entry: Entry) => {
+    void entry.client.close();
+    void entry.manager?.close();
+  };
+  const connection = (entry: Entry, service: ReadonlyDeep<BackupService>, key: string) => ({
+    client: entry.client,
+    service,
+    key,
+    identity: entry.fingerprint,
+    clusterManager: entry.clusterManager,
+  });
 
   return {
     get(namespace, name) {
@@ -136,11 +171,11 @@ export function createServiceConnections(opts: ServiceConnectionsOptions): Servi
       // A digest, so the cache never holds the credentials in a comparable plain string.
       const fingerprint = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
       const cached = cache.get(key);
-      if (cached?.fingerprint === fingerprint) return { client: cached.client, service, key };
+      if (cached?.fingerprint === fingerprint) return connection(cached, service, key);
       if (cached) {
         // Dropped before building: if the new settings fail, a closed client must not stay cached.
         cache.delete(key);
-        void cached.client.close();
+        closeEntry(cached);
       }
       let client: BackupClient;
       try {
@@ -161,19 +196,33 @@ export function createServiceConnections(opts: ServiceConnectionsOptions): Servi
           `BackupService ${key} has an endpoint the operator cannot use: ${problem}`,
         );
       }
-      cache.set(key, { fingerprint, client });
-      return { client, service, key };
+      const entry: Entry = {
+        fingerprint,
+        client,
+        clusterManager() {
+          entry.manager ??= makeManager({
+            url: settings.clusterAddress,
+            auth: settings.auth,
+            ...(Object.keys(settings.tls).length > 0 ? { tls: settings.tls } : {}),
+            timeoutMs: opts.timeoutMs ?? 10_000,
+            ...(opts.onAttempt ? { onAttempt: (a: AttemptInfo) => opts.onAttempt?.(key, a) } : {}),
+          });
+          return entry.manager;
+        },
+      };
+      cache.set(key, entry);
+      return connection(entry, service, key);
     },
     release(namespace, name) {
       const key = `${namespace}/${name}`;
       const cached = cache.get(key);
       cache.delete(key);
-      if (cached) void cached.client.close();
+      if (cached) closeEntry(cached);
     },
     async close() {
-      const clients = [...cache.values()].map((c) => c.client);
+      const entries = [...cache.values()];
       cache.clear();
-      await Promise.all(clients.map((c) => c.close()));
+      await Promise.all(entries.flatMap((e) => [e.client.close(), e.manager?.close()]));
     },
   };
 }

@@ -274,6 +274,8 @@ export const BackupRepositorySpecSchema = withRules(
 
 /** Task types as the Backup Service reports them in runs and history. */
 export const TASK_RUN_TYPES = ['BACKUP', 'MERGE', 'PRUNE', 'RESTORE'] as const;
+/** Results a finished task is counted under (status.taskOutcomes, metric cbbs_repository_tasks_total). */
+export const TASK_RESULTS = ['succeeded', 'failed', 'skipped'] as const;
 /** Task statuses of the Backup Service (docs/backup-service-api.md §2.3). */
 export const TASK_STATUSES = ['unknown', 'failed', 'done', 'running', 'waiting', 'skipped'] as const;
 
@@ -417,6 +419,32 @@ export const BackupRepositoryStatusSchema = z
       .optional()
       .describe(
         'Digest of the Backup Service entry (state, running and scheduled tasks, finished runs) that backups and recentTasks were last read for; after an operator restart they are read again only once it moves.',
+      ),
+    lastSuccessfulBackup: z
+      .object({
+        taskName: taskNameSchema,
+        durationSeconds: countSchema.optional().describe('How long the backup task ran, in whole seconds.'),
+        size: countSchema
+          .optional()
+          .describe('Size in bytes of the backup it produced, as /info reports it.'),
+      })
+      .optional()
+      .describe('The most recent successful BACKUP task: duration and size (metrics).'),
+    taskOutcomes: z
+      .array(
+        z
+          .object({
+            type: z.enum(TASK_RUN_TYPES).describe('Task type.'),
+            result: z.enum(TASK_RESULTS).describe('succeeded, failed or skipped.'),
+            count: countSchema.describe('Finished tasks of this type with this result.'),
+          })
+          .describe('How many finished tasks of one type had one result.'),
+      )
+      .max(TASK_RUN_TYPES.length * TASK_RESULTS.length)
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type', 'result'] })
+      .optional()
+      .describe(
+        "Finished tasks counted from the server's task history, each counted once: the tasks of status.recentTasks are the mark already counted, so a restart or a new leader does not count them again (metric cbbs_repository_tasks_total).",
       ),
     triggers: z
       .object({

@@ -416,21 +416,32 @@ describe('BackupPlan', () => {
       expect(String(err?.body)).toContain(message);
     });
 
-    it('is Stalled with the server message when the server rejects the plan, without hot retries', async () => {
-      // The CRD allows PRUNE (8.0); the emulator runs the 7.6 profile, which refuses it.
+    it('is Stalled UnsupportedByServer for a feature the server version lacks, without sending it', async () => {
+      // The CRD allows PRUNE (8.0); the emulator runs the 7.6 profile, whose version the
+      // BackupService reads from /pools: the operator refuses before the server would.
+      await waitFor(async () => {
+        const service = await getResource<{ status?: { profile?: string } }>(
+          kc,
+          backupServiceKind,
+          namespace,
+          SERVICE,
+        );
+        return service.status?.profile === '7.6';
+      });
       await createPlan('pruned', {
         tasks: [hourly, { name: 'prune', type: 'PRUNE', schedule: { frequency: 1, period: 'DAYS' } }],
       });
       const stalled = await waitPlan('pruned', (o) => hasCondition(o, 'Stalled'));
       const message = condition(stalled, 'Stalled')?.message ?? '';
-      expect(condition(stalled, 'Stalled')?.reason).toBe('PlanRejected');
-      expect(message).toContain('refused to create plan pruned');
-      expect(message).toContain('PRUNE');
+      expect(condition(stalled, 'Stalled')?.reason).toBe('UnsupportedByServer');
+      expect(message).toContain('Plan pruned has PRUNE tasks');
+      expect(message).toContain('need Couchbase Server 8.0');
+      expect(message).toContain('7.6.2');
       expect(hasCondition(stalled, 'Ready', 'False')).toBe(true);
       expect(hasCondition(stalled, 'Synced', 'False')).toBe(true);
       await sleep(3_000);
-      expect(planRequests('pruned', 'POST')).toHaveLength(1);
-      await waitFor(async () => (await eventReasons('pruned')).includes('PlanRejected'));
+      expect(planRequests('pruned', 'POST')).toHaveLength(0);
+      await waitFor(async () => (await eventReasons('pruned')).includes('UnsupportedByServer'));
 
       // Fixing the spec clears it.
       await patchSpec('pruned', { tasks: [hourly] });

@@ -137,8 +137,13 @@ describe('BackupService', () => {
   });
 
   it('keeps a configuration the service refuses Stalled without a flip and sends it once, not per poll', async () => {
-    // A 7.2 service has no node thread map: setting one is refused (404), a user error.
-    const old = await startTestEmulator({ profile: '7.2' });
+    // A 7.2 service has no node thread map: setting one is refused (404), a user error. Its cluster
+    // manager's /pools fails, so the operator does not know the version and the server decides
+    // (with the version known the operator refuses first: test/integration/server-version.test.ts).
+    const old = await startTestEmulator({
+      profile: '7.2',
+      faults: { rules: [{ path: '/pools', errorRate: 1, errorStatus: 500 }] },
+    });
     try {
       await createCredentialsSecret(kc, namespace, 'refuses-admin');
       await createResource(kc, backupServiceKind, namespace, 'refuses-config', {

@@ -272,11 +272,16 @@ describe('the Helm chart', () => {
       };
       const alerts = Object.fromEntries(rule.spec.groups.flatMap((g) => g.rules).map((r) => [r.alert, r]));
       expect(Object.keys(alerts).sort()).toEqual([
+        'CbbsBackupFailing',
         'CbbsBackupRepositoryNotReady',
+        'CbbsBackupRepositoryUnhealthy',
+        'CbbsBackupServiceCredentialsInvalid',
+        'CbbsBackupServiceUnreachable',
         'CbbsNoSuccessfulBackup',
         'CbbsOperatorDown',
         'CbbsOperatorNoLeader',
         'CbbsOperatorReconcileErrors',
+        'CbbsRPOMissed',
       ]);
       const job = `job="${service?.metadata.name}"`;
       expect(alerts.CbbsOperatorDown?.expr).toBe(`absent(up{${job}, namespace="mon-ns"} == 1)`);
@@ -285,11 +290,14 @@ describe('the Helm chart', () => {
       );
       expect(alerts.CbbsOperatorNoLeader?.expr).toContain('leader_election_master_status{');
       expect(alerts.CbbsBackupRepositoryNotReady).toMatchObject({
-        expr: `max by (namespace, name) (cbbs_repository_ready{${job}}) == 0`,
+        expr: `max by (namespace, repository, service) (cbbs_repository_ready{${job}}) == 0`,
         for: '30m',
       });
       expect(alerts.CbbsNoSuccessfulBackup?.expr).toBe(
-        `time() - max by (namespace, name) (cbbs_repository_last_successful_backup_timestamp_seconds{${job}}) > ${26 * 3600}`,
+        `(time() - max by (namespace, repository, service) (cbbs_repository_last_successful_backup_timestamp_seconds{${job}}) > ${26 * 3600}) unless on (namespace, repository) cbbs_repository_rpo_objective_seconds{${job}}`,
+      );
+      expect(alerts.CbbsBackupFailing?.expr).toBe(
+        `max by (namespace, repository, service) (cbbs_repository_backups_succeeding{${job}}) == 0`,
       );
     });
 

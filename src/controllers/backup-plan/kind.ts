@@ -23,8 +23,10 @@ import {
   PlanWriteRefusedError,
   planRefusalMessage,
   ServiceNotReadyError,
+  UnsupportedByServerError,
+  unsupportedByServer,
 } from './refusals.ts';
-import { PLAN_EVENT_REASONS, planStatusFor } from './status.ts';
+import { PLAN_EVENT_REASONS, PLAN_REASONS, planStatusFor } from './status.ts';
 
 type PlanObj = BackupPlanResource;
 type Status = NonNullable<PlanObj['status']>;
@@ -115,6 +117,7 @@ export function createBackupPlanKind(
       ? servicePollIntervalMs(service, deps.timings.servicePollIntervalMs)
       : deps.timings.servicePollIntervalMs;
   };
+  const serviceOf = (obj: PlanObj) => deps.kinds.services.store.get(serviceKeyOf(obj));
   const uidOf = (obj: PlanObj) => obj.metadata.uid ?? `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
   /** The users a refused write found with its own read, until a poll newer than that read comes. */
   const refusedUsers = new Map<string, { at: number; users: readonly string[] }>();
@@ -176,6 +179,15 @@ export function createBackupPlanKind(
         decide: (observed) => decidePlan(obj, observed, pollOf(obj)),
         async act(action, observed) {
           const startedAt = deps.clock.now();
+          const service = serviceOf(obj)?.status;
+          const unsupported = unsupportedByServer({
+            planName,
+            usesPrune: usesPrune(obj.spec),
+            service: obj.spec.serviceRef.name,
+            version: service?.version,
+            profile: service?.profile,
+          });
+          if (unsupported) throw new UnsupportedByServerError(unsupported);
           try {
             const plan = await writePlan(client as BackupClient, obj, action, signal);
             written.set(uidOf(obj), { at: deps.clock.now(), plan });
@@ -218,6 +230,7 @@ export function createBackupPlanKind(
               : null,
             inUse:
               (refusedWith instanceof PlanWriteRefusedError ? refusedWith.users : observed.users).length > 0,
+            profile: serviceOf(obj)?.status?.profile ?? null,
           }
         : null,
     classify: (err) => classifyPlanError(err),
@@ -319,7 +332,12 @@ export function planRefusedEvent(
   if (!action) return undefined;
   return {
     type: EventType.Warning,
-    reason: refusal.reason === 'PlanInUse' ? PLAN_EVENT_REASONS.inUse : PLAN_EVENT_REASONS.rejected,
+    reason:
+      refusal.reason === 'PlanInUse'
+        ? PLAN_EVENT_REASONS.inUse
+        : refusal.reason === PLAN_REASONS.unsupportedByServer
+          ? PLAN_REASONS.unsupportedByServer
+          : PLAN_EVENT_REASONS.rejected,
     action: action.kind === 'create' ? 'CreatePlan' : 'ReplacePlan',
     note: refusal.message,
   };

@@ -1,4 +1,9 @@
-import { BACKUP_API_ERROR_CODES, isBackupApiError } from '../../backup-api/index.ts';
+import {
+  BACKUP_API_ERROR_CODES,
+  isBackupApiError,
+  profileAtLeast,
+  SERVER_PROFILES,
+} from '../../backup-api/index.ts';
 import type { Refusal } from '../engine/refusal-memory.ts';
 import { PLAN_REASONS } from './status.ts';
 
@@ -15,6 +20,14 @@ export class ServiceNotReadyError extends Error {
     super(message);
     this.name = 'ServiceNotReadyError';
     this.reason = reason;
+  }
+}
+
+/** The plan uses a feature the service's server version does not have; sending it would get a 404/400. */
+export class UnsupportedByServerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedByServerError';
   }
 }
 
@@ -48,6 +61,14 @@ export function planRefusalMessage(args: {
 /** Classifies what a plan reconcile ran into (pure): a refusal, or undefined for a transient error. */
 export function classifyPlanError(err: unknown): Refusal | undefined {
   if (err instanceof ServiceNotReadyError) return { reason: err.reason, message: err.message, waiting: true };
+  if (err instanceof UnsupportedByServerError) {
+    // A new server version changes the refusal's digest, which lets the write through at once.
+    return {
+      reason: PLAN_REASONS.unsupportedByServer,
+      message: err.message,
+      recheckAfterMs: PLAN_REFUSAL_RECHECK_MS,
+    };
+  }
   if (err instanceof PlanWriteRefusedError) {
     return {
       reason: err.users.length > 0 ? PLAN_REASONS.planInUse : PLAN_REASONS.planRejected,
@@ -61,3 +82,19 @@ export function classifyPlanError(err: unknown): Refusal | undefined {
 /** True for the service's 400, its answer to an invalid plan, a plan in use, or a duplicate create. */
 export const isPlanInvalid = (err: unknown): boolean =>
   isBackupApiError(err) && err.code === BACKUP_API_ERROR_CODES.invalid;
+
+/**
+ * Why the plan cannot be written to a server of this version (pure): PRUNE tasks need 8.0. Undefined
+ * when it can, or while the version is unknown (then the server's own answer decides).
+ */
+export function unsupportedByServer(args: {
+  planName: string;
+  usesPrune: boolean;
+  service: string;
+  version: string | undefined;
+  profile: string | undefined;
+}): string | undefined {
+  const profile = SERVER_PROFILES.find((p) => p === args.profile);
+  if (!args.usesPrune || profile === undefined || profileAtLeast(profile, '8.0')) return undefined;
+  return `Plan ${args.planName} has PRUNE tasks, which need Couchbase Server 8.0 or later; BackupService ${args.service} runs ${args.version ?? 'an older version'} (profile ${profile}). Remove the PRUNE tasks or upgrade the cluster.`;
+}

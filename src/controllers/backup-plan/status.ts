@@ -16,6 +16,8 @@ export const PLAN_REASONS = {
   planNotFound: 'PlanNotFound',
   planRejected: 'PlanRejected',
   planInUse: 'PlanInUse',
+  /** The plan needs a newer Couchbase Server than the BackupService runs (PRUNE before 8.0). */
+  unsupportedByServer: 'UnsupportedByServer',
   serviceNotFound: 'ServiceNotFound',
   serviceNotReady: 'ServiceNotReady',
   serviceUnreachable: 'ServiceUnreachable',
@@ -50,7 +52,12 @@ export type PlanObservation =
   /** Manage + driftPolicy Report: the server plan differs and is left alone. */
   | { kind: 'drift'; drift: PlanDrift }
   /** Manage: the server refused the write (invalid body, or plan in use); no hot retry. */
-  | { kind: 'rejected'; reason: 'PlanRejected' | 'PlanInUse'; message: string; drift?: PlanDrift | undefined }
+  | {
+      kind: 'rejected';
+      reason: 'PlanRejected' | 'PlanInUse' | 'UnsupportedByServer';
+      message: string;
+      drift?: PlanDrift | undefined;
+    }
   /** Observe: the plan exists; `drift` when the fields the spec sets differ. */
   | { kind: 'observed'; description: string; drift?: PlanDrift | undefined }
   /** Observe: there is no such plan on the server. */
@@ -152,7 +159,10 @@ export function planObservationOf(result: Result<PlanAction, PlanDetail>, wrote:
       }
       return {
         kind: 'rejected',
-        reason: reason === PLAN_REASONS.planInUse ? PLAN_REASONS.planInUse : PLAN_REASONS.planRejected,
+        reason:
+          reason === PLAN_REASONS.planInUse || reason === PLAN_REASONS.unsupportedByServer
+            ? reason
+            : PLAN_REASONS.planRejected,
         message,
         drift: result.action?.kind === 'replace' ? result.action.drift : undefined,
       };

@@ -12,6 +12,7 @@ import {
   taskTime,
 } from '../task-runs.ts';
 import { REPOSITORY_REASONS } from './desired.ts';
+import { countTaskOutcomes, lastSuccessfulBackupOf } from './task-outcomes.ts';
 
 type Status = NonNullable<BackupRepositoryResource['status']>;
 
@@ -259,6 +260,11 @@ export function assembleStatus(input: StatusInput): Status {
       { backups: summarizeBackups(fetched.info) },
       summarizeHistory(fetched.history, previous),
       optional('detailsDigest', fetched.digest),
+      optional(
+        'lastSuccessfulBackup',
+        lastSuccessfulBackupOf(fetched.history, fetched.info, previous?.lastSuccessfulBackup),
+      ),
+      { taskOutcomes: countTaskOutcomes(fetched.history, previous) },
     );
   } else if (previous) {
     Object.assign(
@@ -268,6 +274,8 @@ export function assembleStatus(input: StatusInput): Status {
       optional('lastSuccessfulBackupTime', previous.lastSuccessfulBackupTime),
       optional('lastFailure', previous.lastFailure),
       optional('detailsDigest', previous.detailsDigest),
+      optional('lastSuccessfulBackup', previous.lastSuccessfulBackup),
+      optional('taskOutcomes', previous.taskOutcomes),
     );
   }
   const triggers = input.triggers;

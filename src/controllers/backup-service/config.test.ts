@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BackupApiError } from '../../backup-api/index.ts';
 import { ConnectionError } from '../service-connections.ts';
-import { afterConfigAction, nextConfigAction } from './config.ts';
+import { afterConfigAction, nextConfigAction, unsupportedConfig } from './config.ts';
 import { CREDENTIALS_RECHECK_MS, classifyServiceError, pollFloorWaitMs } from './kind.ts';
 
 const spec = (config?: object) =>
@@ -60,5 +60,18 @@ describe('pollFloorWaitMs', () => {
   it('holds a poll asked for within the floor until the floor passes', () => {
     expect(pollFloorWaitMs({ generation: 1, at: 9_600 }, 1, 10_000, 1_000)).toBe(600);
     expect(pollFloorWaitMs({ generation: 1, at: 9_000 }, 1, 10_000, 1_000)).toBe(0);
+  });
+});
+
+describe('unsupportedConfig', () => {
+  const threads = { kind: 'set-nodes-threads', map: { n1: 4 } } as const;
+  it('refuses a node thread map on a 7.2 server, naming the version', () => {
+    expect(unsupportedConfig(threads, '7.2.4-7070-enterprise', '7.2')).toContain('7.6.2');
+    expect(unsupportedConfig(threads, '7.2.4-7070-enterprise', '7.2')).toContain('7.2.4-7070-enterprise');
+  });
+  it('lets it through on 7.6 and later, while unknown, and for other settings', () => {
+    expect(unsupportedConfig(threads, '7.6.2', '7.6')).toBeUndefined();
+    expect(unsupportedConfig(threads, undefined, undefined)).toBeUndefined();
+    expect(unsupportedConfig({ kind: 'set-history-rotation', to: 10 }, '7.2.4', '7.2')).toBeUndefined();
   });
 });

@@ -69,3 +69,24 @@ export async function applyConfigAction(
     await client.setNodesThreadsMap({ ...action.map }, { signal });
   }
 }
+
+/** The spec asks for a configuration the server's version does not have; nothing is sent. */
+export class ConfigUnsupportedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigUnsupportedError';
+  }
+}
+
+/**
+ * Why `action` cannot be sent to a server of this profile (pure): node thread maps need 7.6.2, so
+ * a 7.2 profile refuses them. Undefined when it can, or while the profile is unknown.
+ */
+export function unsupportedConfig(
+  action: ConfigAction,
+  version: string | undefined,
+  profile: string | undefined,
+): string | undefined {
+  if (action.kind !== 'set-nodes-threads' || profile !== '7.2') return undefined;
+  return `spec.config.nodesThreads needs Couchbase Server 7.6.2 or later; the server runs ${version ?? 'an older version'} (profile ${profile}). Remove spec.config.nodesThreads or upgrade the cluster.`;
+}

@@ -15,13 +15,16 @@ import {
   applyConfigAction,
   CONFIG_RECHECK_MS,
   type ConfigAction,
+  ConfigUnsupportedError,
   nextConfigAction,
   type ObservedConfig,
   readConfig,
+  unsupportedConfig,
 } from './config.ts';
 import { createServiceFanOut } from './fan-out.ts';
 import { servicePollIntervalMs } from './poll-interval.ts';
 import { SERVICE_REASONS, serviceStatusFor } from './status.ts';
+import { createVersionReader, recordedVersion, type ServerVersion } from './version.ts';
 
 type Service = BackupServiceResource;
 type Status = NonNullable<Service['status']>;
@@ -31,6 +34,8 @@ export interface ServiceObserved {
   info: ClusterInfo;
   activeEndpoint: string;
   config: ObservedConfig;
+  /** The server version, once read (after a credentials or endpoint change). */
+  version?: ServerVersion | undefined;
 }
 
 /**
@@ -61,6 +66,13 @@ export function classifyServiceError(
   credentialsRecheckMs = CREDENTIALS_RECHECK_MS,
 ): Refusal | undefined {
   if (err instanceof ConnectionError) return { reason: err.code, message: err.message };
+  if (err instanceof ConfigUnsupportedError) {
+    return {
+      reason: SERVICE_REASONS.unsupportedByServer,
+      message: err.message,
+      recheckAfterMs: CONFIG_RECHECK_MS,
+    };
+  }
   if (!isBackupApiError(err)) return undefined;
   if (err.code === BACKUP_API_ERROR_CODES.unauthorized || err.code === BACKUP_API_ERROR_CODES.forbidden) {
     return {
@@ -102,6 +114,7 @@ export function createBackupServiceKind(
   const pollOf = (obj: Service) => servicePollIntervalMs(obj, deps.timings.servicePollIntervalMs);
 
   const { declaredIds, listPlans, announceAll } = createServiceFanOut(deps);
+  const versions = createVersionReader(deps.clock);
 
   return {
     store: access.store as ManagedKind<Service, ServiceObserved, ConfigAction, 'polled', Status>['store'],
@@ -130,7 +143,8 @@ export function createBackupServiceKind(
       const connection = () => deps.connections.get(obj.metadata.namespace ?? '', obj.metadata.name);
       return {
         async observe() {
-          const { client } = connection();
+          const conn = connection();
+          const { client } = conn;
           // Timed at the request, not the answer: a write of ours that lands while the poll is in
           // flight is newer than what the poll says (the writer's own read wins until the next one).
           const startedAt = deps.clock.now();
@@ -165,6 +179,8 @@ export function createBackupServiceKind(
             info,
             activeEndpoint: client.activeNode() ?? obj.spec.endpoints[0] ?? '',
             config: config ?? {},
+            // Until this process has read it, the version status last recorded stands.
+            version: versions.current(uid, conn, ctx.log) ?? recordedVersion(obj.status),
           };
         },
         decide(observed) {
@@ -174,6 +190,8 @@ export function createBackupServiceKind(
             : { kind: 'done', detail: 'polled', requeueAfterMs: pollOf(obj) };
         },
         async act(action, observed) {
+          const unsupported = unsupportedConfig(action, observed.version?.version, observed.version?.profile);
+          if (unsupported) throw new ConfigUnsupportedError(unsupported);
           await applyConfigAction(connection().client, action, signal);
           const config = afterConfigAction(observed.config, action);
           configSeen.set(uid, { generation, at: deps.clock.now(), config });
@@ -184,7 +202,9 @@ export function createBackupServiceKind(
       };
     },
     actionName: (action) => action.kind,
-    digest: (_obj, observed) => observed?.config ?? null,
+    // A new server profile lets a refused configuration through at once.
+    digest: (_obj, observed) =>
+      observed ? { config: observed.config, profile: observed.version?.profile ?? null } : null,
     classify: (err, action) =>
       classifyServiceError(err, action, deps.timings.credentialsRecheckMs ?? CREDENTIALS_RECHECK_MS),
     readyEventAction: 'Connect',
@@ -195,6 +215,7 @@ export function createBackupServiceKind(
       const live = new Set(access.store.list().map((s) => s.metadata.uid));
       for (const uid of configSeen.keys()) if (!live.has(uid)) configSeen.delete(uid);
       for (const uid of lastPoll.keys()) if (!live.has(uid)) lastPoll.delete(uid);
+      versions.retain(live);
     },
   };
 }

@@ -6,6 +6,7 @@ import type { BackupServiceResource } from '../resources.ts';
 import { type Condition, KStatusState, setCondition, setKStatus } from '../runtime/index.ts';
 import { CONNECTION_ERROR_CODES, ConnectionError, type ConnectionErrorCode } from '../service-connections.ts';
 import type { ConfigAction, ObservedConfig } from './config.ts';
+import type { ServerVersion } from './version.ts';
 
 type Status = NonNullable<BackupServiceResource['status']>;
 
@@ -20,6 +21,8 @@ export const SERVICE_REASONS = {
   unknown: 'Unknown',
   configApplied: 'ConfigApplied',
   configRejected: 'ConfigRejected',
+  /** The spec asks for a configuration the server's version lacks (a node thread map before 7.6). */
+  unsupportedByServer: 'UnsupportedByServer',
 } as const;
 
 /** What one reconcile learned about the Backup Service. */
@@ -31,8 +34,12 @@ export type ServiceObservation =
       info: ClusterInfo;
       activeEndpoint: string;
       historyRotationSize?: number | undefined;
+      /** Undefined while not read: status keeps the last known version. */
+      version?: ServerVersion | undefined;
       /** Set when the server rejected the desired configuration: the whole message. */
       configError?: string | undefined;
+      /** The refusal's reason with a configError (default ConfigRejected). */
+      configErrorReason?: string | undefined;
     };
 
 const AUTH_CODES: readonly BackupApiErrorCode[] = [
@@ -130,12 +137,13 @@ function okVerdict(obs: Extract<ServiceObservation, { kind: 'ok' }>): Verdict {
     reachable: true,
     activeEndpoint: obs.activeEndpoint,
     repositories: repositoryCounts(obs.info),
+    ...(obs.version ? { version: obs.version.version, profile: obs.version.profile } : {}),
     ...(obs.historyRotationSize !== undefined
       ? { config: { historyRotationSize: obs.historyRotationSize } }
       : {}),
   };
   if (obs.configError) {
-    const reason = SERVICE_REASONS.configRejected;
+    const reason = obs.configErrorReason ?? SERVICE_REASONS.configRejected;
     return {
       conditions: [REACHABLE, accepted, [CONDITION_TYPES.Synced, 'False', reason, obs.configError]],
       kstatus: { state: KStatusState.Stalled, reason, message: obs.configError },
@@ -187,7 +195,14 @@ export function serviceStatus(
 
 /** What a reconcile of the engine ended with, as the observation {@link serviceStatus} takes (pure). */
 export function serviceObservationOf(
-  observed: { info: ClusterInfo; activeEndpoint: string; config: ObservedConfig } | undefined,
+  observed:
+    | {
+        info: ClusterInfo;
+        activeEndpoint: string;
+        config: ObservedConfig;
+        version?: ServerVersion | undefined;
+      }
+    | undefined,
   result: Result<ConfigAction, 'polled'>,
 ): ServiceObservation {
   const error = result.kind === 'unavailable' || result.kind === 'refused' ? result.error : undefined;
@@ -209,7 +224,9 @@ export function serviceObservationOf(
     info: observed.info,
     activeEndpoint: observed.activeEndpoint,
     historyRotationSize: observed.config.historyRotationSize,
+    version: observed.version,
     configError: result.kind === 'refused' ? result.refusal.message : undefined,
+    configErrorReason: result.kind === 'refused' ? result.refusal.reason : undefined,
   };
 }
 
