@@ -1,14 +1,19 @@
 import type { V1Secret } from '@kubernetes/client-node';
-import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors } from './kinds.ts';
+import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors, type KindTypes } from './kinds.ts';
 import { isTerminal } from './one-shot/status.ts';
 import { type ReferenceIndex, repositoryIdTarget } from './reference-index.ts';
 import type { References } from './references.ts';
 import { type ReadonlyDeep, type Reflector, splitKey } from './runtime/index.ts';
+import { planClaim, repositoryClaim } from './server-owners.ts';
 
 interface StatusFacts {
   metadata?: { generation?: number | undefined; deletionTimestamp?: unknown } | undefined;
   status?:
-    | { state?: string | undefined; conditions?: readonly { type: string; status: string }[] | undefined }
+    | {
+        state?: string | undefined;
+        planName?: string | undefined;
+        conditions?: readonly { type: string; status: string }[] | undefined;
+      }
     | undefined;
 }
 
@@ -20,7 +25,9 @@ export function dependentsCare(old: ReadonlyDeep<StatusFacts>, current: Readonly
     old.metadata?.generation !== current.metadata?.generation ||
     old.metadata?.deletionTimestamp !== current.metadata?.deletionTimestamp ||
     ready(old) !== ready(current) ||
-    old.status?.state !== current.status?.state
+    old.status?.state !== current.status?.state ||
+    // A plan's published version: its repositories switch to it.
+    old.status?.planName !== current.status?.planName
   );
 }
 
@@ -87,6 +94,29 @@ export function wireDependents(
     const ref = obj.spec.repository.repositoryRef;
     if (ref) queues.repositories.add(`${obj.metadata.namespace ?? ''}/${ref.name}`);
   });
+}
+
+/**
+ * Re-enqueues the other claimants of a server object when a plan or repository that may own it goes
+ * or changes its spec (any namespace: a claimant elsewhere may wait for this one, ownership.ts).
+ */
+export function wireOwnershipRequeues(reflectors: KindReflectors, queues: KindQueues): void {
+  const wire = <K extends 'plans' | 'repositories'>(
+    kind: K,
+    claim: (o: ReadonlyDeep<KindTypes[K]>) => string | undefined,
+  ) => {
+    reflectors[kind].addHandler((type, key, obj, old) => {
+      if (type === 'resync' || type === 'add') return;
+      if (type === 'update' && old?.metadata.generation === obj.metadata.generation) return;
+      const claims = new Set([claim(obj), old ? claim(old) : undefined].filter((c) => c !== undefined));
+      for (const other of reflectors[kind].store.list() as ReadonlyDeep<KindTypes[K]>[]) {
+        const otherKey = `${other.metadata.namespace ?? ''}/${other.metadata.name}`;
+        if (otherKey !== key && claims.has(claim(other) ?? '')) queues[kind].add(otherKey);
+      }
+    });
+  };
+  wire('plans', planClaim);
+  wire('repositories', repositoryClaim);
 }
 
 /**

@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { KindMeta } from '../crds/index.ts';
 import { type ClusterObservations, createClusterObservations } from './cluster-observations.ts';
-import { createRepositoriesChanged, enqueueSecretDependents, wireDependents } from './dependents.ts';
+import {
+  createRepositoriesChanged,
+  enqueueSecretDependents,
+  wireDependents,
+  wireOwnershipRequeues,
+} from './dependents.ts';
 import { registerBackupServiceRequestMetrics, registerDomainMetrics } from './domain-metrics.ts';
 import {
   KIND_META,
@@ -293,6 +298,7 @@ export function createOperator(opts: OperatorOptions): Operator {
   });
   enqueueOwnKeys(reflectors, queues, secrets);
   wireDependents(reflectors, secrets, queues, references);
+  wireOwnershipRequeues(reflectors, queues);
   registerDomainMetrics(opts.registry, {
     repositories: reflectors.repositories.store,
     runs: reflectors.runs.store,
