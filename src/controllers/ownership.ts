@@ -1,10 +1,13 @@
 /**
  * One owner per server object (a plan name, a repository id) per Backup Service. Ownership is
  * decided from the Kubernetes objects in the informer caches, level-triggered: of every object that
- * claims the same server object on the same Backup Service, in any namespace, the oldest (by
- * creationTimestamp, then uid) owns it; the others write nothing and wait. No lease or annotation
- * is needed: creation times are assigned by the API server once and never change, so every operator
- * replica and every restart computes the same owner from the same caches.
+ * claims the same server object on the same Backup Service, in any namespace, the one that already
+ * holds it wins, then the oldest (by creationTimestamp, then uid); the others write nothing and wait.
+ * An object holds its server object once its status carries a Synced condition that is not an
+ * ownership refusal: the incumbent keeps it against an older newcomer (creation times have whole
+ * seconds, and an object stuck on its own BackupService may be older than the one that created the
+ * server object). No lease or annotation is needed: status and creation times live in the API
+ * server, so every replica and every restart computes the same owner from the same caches.
  */
 import type { ReadonlyDeep } from './runtime/index.ts';
 
@@ -14,6 +17,21 @@ export interface ClaimantMeta {
   name: string;
   uid?: string | undefined;
   creationTimestamp?: unknown;
+  /** True when its status says it holds the server object (see {@link holdsServerObject}). */
+  holds?: boolean | undefined;
+}
+
+/**
+ * Whether an object's status says it holds its server object (pure): it has reconciled as an owner
+ * (a Synced condition) and is not refused as a non-owner.
+ */
+export function holdsServerObject(
+  conditions: ReadonlyDeep<{ type: string; reason: string }[]> | undefined,
+): boolean {
+  return (
+    (conditions ?? []).some((c) => c.type === 'Synced') &&
+    !(conditions ?? []).some((c) => c.reason === OWNED_BY_OTHER)
+  );
 }
 
 /** The BackupService fields that identify the Backup Service behind it. */
@@ -28,8 +46,9 @@ const timeOf = (t: unknown): number => {
   return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
 };
 
-/** Orders claimants oldest first: creationTimestamp (whole seconds), then uid (pure). */
+/** Orders claimants: holders first, then oldest first by creationTimestamp (whole seconds), then uid (pure). */
 export function claimOrder(a: ClaimantMeta, b: ClaimantMeta): number {
+  if (Boolean(a.holds) !== Boolean(b.holds)) return a.holds ? -1 : 1;
   const byTime = timeOf(a.creationTimestamp) - timeOf(b.creationTimestamp);
   if (byTime !== 0 && !Number.isNaN(byTime)) return byTime < 0 ? -1 : 1;
   const ua = a.uid ?? '';

@@ -4,7 +4,7 @@
  * it is re-enqueued when a claimant goes (wireOwnershipRequeues in dependents.ts).
  */
 import type { ControllerDeps } from './operator.ts';
-import { claimantName, OwnedByOtherError, otherOwner, sameServer } from './ownership.ts';
+import { claimantName, holdsServerObject, OwnedByOtherError, otherOwner, sameServer } from './ownership.ts';
 import type { BackupPlanResource, BackupRepositoryResource, BackupServiceResource } from './resources.ts';
 import type { ReadonlyDeep } from './runtime/index.ts';
 
@@ -12,6 +12,7 @@ type Kinds = Pick<ControllerDeps, 'kinds'>;
 interface Claiming {
   metadata: ReadonlyDeep<BackupPlanResource['metadata']>;
   spec: { serviceRef: { name: string }; managementPolicy?: string | undefined };
+  status?: { conditions?: readonly { type: string; reason: string }[] | undefined } | undefined;
 }
 
 /** The server plan a BackupPlan claims (its base name); Observe claims nothing. */
@@ -49,11 +50,13 @@ function ownerOf<T extends Claiming>(
     self,
     all.filter((o) => claim(o) === key),
   );
+  const meta = (o: T) => ({ ...o.metadata, holds: holdsServerObject(o.status?.conditions) });
+  const metas = claimants.map((c) => ({ obj: c, meta: meta(c) }));
   const owner = otherOwner(
-    self.metadata,
-    claimants.map((c) => c.metadata),
+    meta(self),
+    metas.map((c) => c.meta),
   );
-  return owner ? claimants.find((c) => c.metadata === owner) : undefined;
+  return owner ? metas.find((c) => c.meta === owner)?.obj : undefined;
 }
 
 /** Throws {@link OwnedByOtherError} when another BackupPlan owns the server plan `plan` claims. */
@@ -63,7 +66,7 @@ export function assertPlanOwner(deps: Kinds, plan: ReadonlyDeep<BackupPlanResour
   if (!owner) return;
   const name = claimantName(owner.metadata);
   throw new OwnedByOtherError(
-    `Plan ${planClaim(plan)} on this Backup Service is managed by BackupPlan ${name} (the oldest object claiming it); this object writes nothing and takes over when ${name} is gone.`,
+    `Plan ${planClaim(plan)} on this Backup Service is managed by BackupPlan ${name} (it holds it, or is the oldest object claiming it); this object writes nothing and takes over when ${name} is gone.`,
     name,
   );
 }
@@ -75,7 +78,7 @@ export function assertRepositoryOwner(deps: Kinds, repo: ReadonlyDeep<BackupRepo
   if (!owner) return;
   const name = claimantName(owner.metadata);
   throw new OwnedByOtherError(
-    `Repository ${repositoryClaim(repo)} on this Backup Service is managed by BackupRepository ${name} (the oldest object claiming it); this object writes nothing and takes over when ${name} is gone.`,
+    `Repository ${repositoryClaim(repo)} on this Backup Service is managed by BackupRepository ${name} (it holds it, or is the oldest object claiming it); this object writes nothing and takes over when ${name} is gone.`,
     name,
   );
 }
