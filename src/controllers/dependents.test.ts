@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { createClaimIndex } from './claim-index.ts';
 import { createRepositoriesChanged, wireDependents, wireOwnershipRequeues } from './dependents.ts';
 import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors } from './kinds.ts';
 import { createReferenceIndex } from './reference-index.ts';
@@ -136,7 +137,7 @@ describe('wireOwnershipRequeues', () => {
     const queues = Object.fromEntries(
       KIND_NAMES.map((k) => [k, { add: (key: string) => added.push(`${k}:${key}`) }]),
     ) as unknown as KindQueues;
-    wireOwnershipRequeues(reflectors, queues);
+    wireOwnershipRequeues(reflectors, queues, createClaimIndex(reflectors));
     return { repos, added };
   }
 

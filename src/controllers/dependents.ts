@@ -1,4 +1,5 @@
 import type { V1Secret } from '@kubernetes/client-node';
+import type { ClaimIndex, ClaimingKind } from './claim-index.ts';
 import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors, type KindTypes } from './kinds.ts';
 import { isTerminal } from './one-shot/status.ts';
 import { type ReferenceIndex, repositoryIdTarget } from './reference-index.ts';
@@ -100,18 +101,22 @@ export function wireDependents(
  * Re-enqueues the other claimants of a server object when a plan or repository that may own it goes
  * or changes its spec (any namespace: a claimant elsewhere may wait for this one, ownership.ts).
  */
-export function wireOwnershipRequeues(reflectors: KindReflectors, queues: KindQueues): void {
-  const wire = <K extends 'plans' | 'repositories'>(
+export function wireOwnershipRequeues(
+  reflectors: Pick<KindReflectors, ClaimingKind>,
+  queues: Pick<KindQueues, ClaimingKind>,
+  claims: ClaimIndex,
+): void {
+  const wire = <K extends ClaimingKind>(
     kind: K,
     claim: (o: ReadonlyDeep<KindTypes[K]>) => string | undefined,
   ) => {
     reflectors[kind].addHandler((type, key, obj, old) => {
       if (type === 'resync' || type === 'add') return;
       if (type === 'update' && old?.metadata.generation === obj.metadata.generation) return;
-      const claims = new Set([claim(obj), old ? claim(old) : undefined].filter((c) => c !== undefined));
-      for (const other of reflectors[kind].store.list() as ReadonlyDeep<KindTypes[K]>[]) {
-        const otherKey = `${other.metadata.namespace ?? ''}/${other.metadata.name}`;
-        if (otherKey !== key && claims.has(claim(other) ?? '')) queues[kind].add(otherKey);
+      const names = new Set([claim(obj), old ? claim(old) : undefined]);
+      for (const name of names) {
+        if (name === undefined) continue;
+        for (const other of claims.claimants(kind, name)) if (other !== key) queues[kind].add(other);
       }
     });
   };

@@ -2,6 +2,7 @@ import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { KindMeta } from '../crds/index.ts';
+import { type ClaimIndex, createClaimIndex } from './claim-index.ts';
 import { type ClusterObservations, createClusterObservations } from './cluster-observations.ts';
 import {
   createRepositoriesChanged,
@@ -108,6 +109,8 @@ export interface ControllerDeps {
   repositoriesChanged(serviceKey: string, ids: readonly string[]): void;
   /** Which cached objects reference a given one (runs of a repository, repositories of a plan…). */
   references: ReferenceIndex;
+  /** Which cached plans and repositories, in any namespace, claim a server object (ownership.ts). */
+  claims: ClaimIndex;
   events: EventRecorder;
   timings: OperatorTimings;
   clock: Clock;
@@ -289,6 +292,7 @@ export function createOperator(opts: OperatorOptions): Operator {
     workerCount(opts),
   );
   const references = createReferenceIndex(reflectors);
+  const claims = createClaimIndex(reflectors);
   const secrets = createReferencedSecrets({
     ...reflectorOptions,
     watch: createWatch(rest, { accept: METADATA_WATCH_ACCEPT }),
@@ -298,7 +302,7 @@ export function createOperator(opts: OperatorOptions): Operator {
   });
   enqueueOwnKeys(reflectors, queues, secrets);
   wireDependents(reflectors, secrets, queues, references);
-  wireOwnershipRequeues(reflectors, queues);
+  wireOwnershipRequeues(reflectors, queues, claims);
   registerDomainMetrics(opts.registry, {
     repositories: reflectors.repositories.store,
     runs: reflectors.runs.store,
@@ -316,6 +320,7 @@ export function createOperator(opts: OperatorOptions): Operator {
     observations: createClusterObservations(),
     repositoriesChanged: createRepositoriesChanged(reflectors, queues, references),
     references,
+    claims,
     events: createEventRecorder({
       client: createEventsClient(rest),
       instance: opts.identity,

@@ -9,6 +9,7 @@ import type { BackupPlanResource, BackupRepositoryResource, BackupServiceResourc
 import type { ReadonlyDeep } from './runtime/index.ts';
 
 type Kinds = Pick<ControllerDeps, 'kinds'>;
+type Owners = Pick<ControllerDeps, 'kinds' | 'claims'>;
 interface Claiming {
   metadata: ReadonlyDeep<BackupPlanResource['metadata']>;
   spec: { serviceRef: { name: string }; managementPolicy?: string | undefined };
@@ -38,18 +39,16 @@ export function onSameServer<T extends Claiming>(deps: Kinds, self: T, all: read
 }
 
 function ownerOf<T extends Claiming>(
-  deps: Kinds,
+  deps: Owners,
+  kind: 'plans' | 'repositories',
   self: T,
-  all: readonly T[],
   claim: (o: T) => string | undefined,
 ): T | undefined {
   const key = claim(self);
   if (key === undefined) return undefined;
-  const claimants = onSameServer(
-    deps,
-    self,
-    all.filter((o) => claim(o) === key),
-  );
+  const store = deps.kinds[kind].store as unknown as { get(key: string): T | undefined };
+  const named = deps.claims.claimants(kind, key).flatMap((k) => store.get(k) ?? []);
+  const claimants = onSameServer(deps, self, named);
   const meta = (o: T) => ({ ...o.metadata, holds: holdsServerObject(o.status?.conditions) });
   const metas = claimants.map((c) => ({ obj: c, meta: meta(c) }));
   const owner = otherOwner(
@@ -60,9 +59,8 @@ function ownerOf<T extends Claiming>(
 }
 
 /** Throws {@link OwnedByOtherError} when another BackupPlan owns the server plan `plan` claims. */
-export function assertPlanOwner(deps: Kinds, plan: ReadonlyDeep<BackupPlanResource>): void {
-  const all = deps.kinds.plans.store.list() as ReadonlyDeep<BackupPlanResource>[];
-  const owner = ownerOf(deps, plan, all, planClaim);
+export function assertPlanOwner(deps: Owners, plan: ReadonlyDeep<BackupPlanResource>): void {
+  const owner = ownerOf(deps, 'plans', plan, planClaim);
   if (!owner) return;
   const name = claimantName(owner.metadata);
   throw new OwnedByOtherError(
@@ -72,9 +70,8 @@ export function assertPlanOwner(deps: Kinds, plan: ReadonlyDeep<BackupPlanResour
 }
 
 /** Throws {@link OwnedByOtherError} when another BackupRepository owns the repository `repo` claims. */
-export function assertRepositoryOwner(deps: Kinds, repo: ReadonlyDeep<BackupRepositoryResource>): void {
-  const all = deps.kinds.repositories.store.list() as ReadonlyDeep<BackupRepositoryResource>[];
-  const owner = ownerOf(deps, repo, all, repositoryClaim);
+export function assertRepositoryOwner(deps: Owners, repo: ReadonlyDeep<BackupRepositoryResource>): void {
+  const owner = ownerOf(deps, 'repositories', repo, repositoryClaim);
   if (!owner) return;
   const name = claimantName(owner.metadata);
   throw new OwnedByOtherError(
@@ -84,18 +81,22 @@ export function assertRepositoryOwner(deps: Kinds, repo: ReadonlyDeep<BackupRepo
 }
 
 /**
- * Plan names other BackupPlans on the same Backup Service claim or still use (their base names,
- * published and retiring versions): never taken for a version of `plan`.
+ * Of `names`, those another BackupPlan on the same Backup Service claims as its plan name (from the
+ * claim index: no scan of every plan): never taken for a version of `plan`.
  */
-export function foreignPlanNames(deps: Kinds, plan: ReadonlyDeep<BackupPlanResource>): Set<string> {
-  const all = deps.kinds.plans.store.list() as ReadonlyDeep<BackupPlanResource>[];
-  const names = new Set<string>();
-  for (const other of onSameServer(deps, plan, all)) {
-    if (other.metadata.namespace === plan.metadata.namespace && other.metadata.name === plan.metadata.name)
-      continue;
-    names.add(other.spec.planName ?? other.metadata.name);
-    if (other.status?.planName) names.add(other.status.planName);
-    for (const n of other.status?.rollout?.retiring ?? []) names.add(n);
+export function foreignPlanNames(
+  deps: Owners,
+  plan: ReadonlyDeep<BackupPlanResource>,
+  names: readonly string[],
+): Set<string> {
+  const self = `${plan.metadata.namespace ?? ''}/${plan.metadata.name}`;
+  const foreign = new Set<string>();
+  for (const name of new Set(names)) {
+    const others = deps.claims
+      .claimants('plans', name)
+      .filter((k) => k !== self)
+      .flatMap((k) => deps.kinds.plans.store.get(k) ?? []);
+    if (onSameServer(deps, plan, others).length > 0) foreign.add(name);
   }
-  return names;
+  return foreign;
 }

@@ -114,14 +114,17 @@ export function createPlanReader(deps: ControllerDeps) {
   /** The names whose versions are looked at: just the current one under Observe. */
   const namesOf = (obj: PlanObj): string[] => {
     if (obj.spec.managementPolicy !== 'Manage') return [currentVersion(obj)];
-    const listing = deps.observations.planNames(serviceKeyOf(obj));
-    return versionNames({
-      base: planNameOf(obj),
+    const base = planNameOf(obj);
+    const names = versionNames({
+      base,
       generation: obj.metadata.generation ?? 0,
       published: { planName: obj.status?.planName, retiring: obj.status?.rollout?.retiring },
-      listed: listing?.names ?? [],
-      foreign: foreignPlanNames(deps, obj),
+      listed: deps.observations.planNames(serviceKeyOf(obj))?.names ?? [],
+      foreign: new Set(),
     });
+    // A name another BackupPlan of the same server claims is never ours (its own base is: ownership).
+    const foreign = foreignPlanNames(deps, obj, names);
+    return names.filter((n) => n === base || !foreign.has(n));
   };
 
   return {
