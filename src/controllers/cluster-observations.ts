@@ -62,8 +62,6 @@ export interface ClusterObservations {
    * plans were never listed (the caller reads the plan itself).
    */
   findPlan(serviceKey: string, name: string): { plan: Plan | undefined; at: number } | undefined;
-  /** The plan names of the service's last `GET /plan` and when it was read; undefined when never listed. */
-  planNames(serviceKey: string): { names: string[]; at: number } | undefined;
   forget(serviceKey: string): void;
 }
 
@@ -139,10 +137,6 @@ export function createClusterObservations(): ClusterObservations {
     findPlan(serviceKey, name) {
       const entry = plans.get(serviceKey);
       return entry ? { plan: entry.byName.get(name), at: entry.at } : undefined;
-    },
-    planNames(serviceKey) {
-      const entry = plans.get(serviceKey);
-      return entry ? { names: [...entry.byName.keys()], at: entry.at } : undefined;
     },
     forget(serviceKey) {
       latest.delete(serviceKey);

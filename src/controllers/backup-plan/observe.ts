@@ -119,7 +119,6 @@ export function createPlanReader(deps: ControllerDeps) {
       base,
       generation: obj.metadata.generation ?? 0,
       published: { planName: obj.status?.planName, retiring: obj.status?.rollout?.retiring },
-      listed: deps.observations.planNames(serviceKeyOf(obj))?.names ?? [],
       foreign: new Set(),
     });
     // A name another BackupPlan of the same server claims is never ours (its own base is: ownership).

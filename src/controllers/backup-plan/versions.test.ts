@@ -32,36 +32,29 @@ describe('versionGeneration', () => {
 describe('versionNames', () => {
   const none = new Set<string>();
   it('is the base and the current generation for a fresh plan', () => {
-    expect(
-      versionNames({ base: 'p', generation: 1, published: undefined, listed: [], foreign: none }),
-    ).toEqual(['p', 'p-v1']);
+    expect(versionNames({ base: 'p', generation: 1, published: undefined, foreign: none })).toEqual([
+      'p',
+      'p-v1',
+    ]);
   });
   it('keeps what status published and still retires', () => {
     const names = versionNames({
       base: 'p',
       generation: 5,
       published: { planName: 'p-v4', retiring: ['p-v2'] },
-      listed: [],
       foreign: none,
     });
     expect(names).toEqual(['p', 'p-v2', 'p-v4', 'p-v5']);
   });
-  it('finds a version created but never published (a crash), not older or newer ones', () => {
-    const names = versionNames({
-      base: 'p',
-      generation: 6,
-      published: { planName: 'p-v3' },
-      listed: ['p-v2', 'p-v4', 'p-v9', 'q-v5'],
-      foreign: none,
-    });
-    expect(names).toEqual(['p', 'p-v3', 'p-v4', 'p-v6']);
+  it('leaves alone a listed <base>-v<n> it never published (someone may have made it)', () => {
+    const names = versionNames({ base: 'p', generation: 6, published: { planName: 'p-v3' }, foreign: none });
+    expect(names).toEqual(['p', 'p-v3', 'p-v6']);
   });
   it('never takes a name another BackupPlan claims', () => {
     const names = versionNames({
       base: 'p',
       generation: 3,
-      published: undefined,
-      listed: ['p-v2'],
+      published: { retiring: ['p-v2'] },
       foreign: new Set(['p-v2', 'p-v3']),
     });
     expect(names).toEqual(['p']);

@@ -36,25 +36,19 @@ export function versionGeneration(base: string, name: string): number | undefine
 
 /**
  * The names that are this plan's versions (pure): the base, what status published or still
- * retires, the version of the current generation, and — for a crash between creating a version and
- * publishing it — any listed `<base>-v<n>` newer than the published one and not newer than the
- * object. Names other BackupPlans of the same server claim are never ours.
+ * retires, and the version of the current generation (one created just before a crash, before
+ * status published it). Names other BackupPlans of the same server claim are never ours. A listed
+ * `<base>-v<n>` that none of these names is left alone: it may be someone's own plan.
  */
 export function versionNames(args: {
   base: string;
   generation: number;
   published: PublishedVersions | undefined;
-  listed: readonly string[];
   foreign: ReadonlySet<string>;
 }): string[] {
-  const { base, generation, published, listed, foreign } = args;
+  const { base, generation, published, foreign } = args;
   const names = new Set<string>([base, versionName(base, generation)]);
   if (published?.planName) names.add(published.planName);
   for (const name of published?.retiring ?? []) names.add(name);
-  const floor = versionGeneration(base, published?.planName ?? base) ?? 0;
-  for (const name of listed) {
-    const g = versionGeneration(base, name);
-    if (g !== undefined && g > floor && g <= generation) names.add(name);
-  }
   return [...names].filter((n) => !foreign.has(n) || n === base).sort();
 }
