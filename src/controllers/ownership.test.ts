@@ -8,6 +8,7 @@ import {
   sameServer,
   serviceIdentity,
 } from './ownership.ts';
+import { reachedServerObject } from './server-owners.ts';
 
 const c = (name: string, creationTimestamp: string, uid: string, holds = false, namespace = 'a') => ({
   namespace,
@@ -90,5 +91,19 @@ describe('sameServer', () => {
   it('tells different services apart', () => {
     expect(sameServer(svc(['http://a:8097'], ['n1']), svc(['http://b:8097'], ['n2']))).toBe(false);
     expect(serviceIdentity(svc(['http://a:8097'], ['n1']))).toEqual(['endpoint:http://a:8097', 'node:n1']);
+  });
+});
+
+describe('reachedServerObject', () => {
+  const synced = (status: string) => ({ status: { conditions: [{ type: 'Synced', status, reason: 'X' }] } });
+  const base = { metadata: { name: 'x' }, spec: { serviceRef: { name: 'cb' } } };
+  it('a repository that mirrors the server UUID reached it; one that never did, did not', () => {
+    expect(reachedServerObject('repositories', { ...base, status: { repo: 'uuid' } })).toBe(true);
+    expect(reachedServerObject('repositories', { ...base, ...synced('False') })).toBe(false);
+  });
+  it('a plan with a Synced verdict reached it; Unknown (it could not look) did not', () => {
+    expect(reachedServerObject('plans', { ...base, ...synced('False') })).toBe(true);
+    expect(reachedServerObject('plans', { ...base, ...synced('Unknown') })).toBe(false);
+    expect(reachedServerObject('plans', base)).toBe(false);
   });
 });

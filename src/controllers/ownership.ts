@@ -4,7 +4,8 @@
  * claims the same server object on the same Backup Service, in any namespace, the one that already
  * holds it wins, then the oldest (by creationTimestamp, then uid); the others write nothing and wait.
  * An object holds its server object once its status carries a Synced condition that is not an
- * ownership refusal: the incumbent keeps it against an older newcomer (creation times have whole
+ * ownership refusal and shows it reached the server object (server-owners.ts): the incumbent keeps
+ * it against an older newcomer (creation times have whole
  * seconds, and an object stuck on its own BackupService may be older than the one that created the
  * server object). No lease or annotation is needed: status and creation times live in the API
  * server, so every replica and every restart computes the same owner from the same caches.

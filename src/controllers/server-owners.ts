@@ -13,7 +13,24 @@ type Owners = Pick<ControllerDeps, 'kinds' | 'claims'>;
 interface Claiming {
   metadata: ReadonlyDeep<BackupPlanResource['metadata']>;
   spec: { serviceRef: { name: string }; managementPolicy?: string | undefined };
-  status?: { conditions?: readonly { type: string; reason: string }[] | undefined } | undefined;
+  status?:
+    | {
+        conditions?: readonly { type: string; status: string; reason: string }[] | undefined;
+        repo?: string | undefined;
+      }
+    | undefined;
+}
+
+/**
+ * Whether an object has seen its server object, as its status shows (pure): a repository mirrors
+ * the server's repository UUID (`status.repo`, kept while the service is unreachable); a plan has a
+ * Synced verdict (True or False), not the Unknown of one that could not look. An object stuck on its
+ * own BackupService (missing, wrong credentials) never reached the server and holds nothing.
+ */
+export function reachedServerObject(kind: 'plans' | 'repositories', o: Claiming): boolean {
+  if (kind === 'repositories') return Boolean(o.status?.repo);
+  const synced = o.status?.conditions?.find((c) => c.type === 'Synced');
+  return synced !== undefined && synced.status !== 'Unknown';
 }
 
 /** The server plan a BackupPlan claims (its base name); Observe claims nothing. */
@@ -49,7 +66,10 @@ function ownerOf<T extends Claiming>(
   const store = deps.kinds[kind].store as unknown as { get(key: string): T | undefined };
   const named = deps.claims.claimants(kind, key).flatMap((k) => store.get(k) ?? []);
   const claimants = onSameServer(deps, self, named);
-  const meta = (o: T) => ({ ...o.metadata, holds: holdsServerObject(o.status?.conditions) });
+  const meta = (o: T) => ({
+    ...o.metadata,
+    holds: holdsServerObject(o.status?.conditions) && reachedServerObject(kind, o),
+  });
   const metas = claimants.map((c) => ({ obj: c, meta: meta(c) }));
   const owner = otherOwner(
     meta(self),
