@@ -1,6 +1,7 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { createRepositoriesChanged, wireDependents } from './dependents.ts';
+import { createClaimIndex } from './claim-index.ts';
+import { createRepositoriesChanged, wireDependents, wireOwnershipRequeues } from './dependents.ts';
 import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors } from './kinds.ts';
 import { createReferenceIndex } from './reference-index.ts';
 import type { Reflector, ReflectorHandler } from './runtime/index.ts';
@@ -112,6 +113,44 @@ describe('wireDependents', () => {
     const { secrets, added } = setup();
     const same = { metadata: { namespace: 'ns', name: 'creds' }, data: { password: 'YQ==' } };
     secrets.fire('update', 'ns/creds', same, same);
+    expect(added).toEqual([]);
+  });
+});
+
+describe('wireOwnershipRequeues', () => {
+  const repo = (namespace: string, name: string, spec: object = {}) => ({
+    metadata: { namespace, name, generation: 1 },
+    spec: { serviceRef: { name: 'cb' }, storage: { filesystem: { path: '/b' } }, ...spec },
+  });
+  function ownershipSetup() {
+    const repos = fakeReflector<KubernetesObject>([
+      repo('a', 'shared'),
+      repo('b', 'shared'),
+      repo('c', 'other', { repositoryId: 'shared' }),
+      repo('c', 'unrelated'),
+      repo('d', 'shared', { managementPolicy: 'Observe' }),
+    ]);
+    const reflectors = Object.fromEntries(
+      KIND_NAMES.map((k) => [k, k === 'repositories' ? repos.reflector : fakeReflector([]).reflector]),
+    ) as unknown as KindReflectors;
+    const added: string[] = [];
+    const queues = Object.fromEntries(
+      KIND_NAMES.map((k) => [k, { add: (key: string) => added.push(`${k}:${key}`) }]),
+    ) as unknown as KindQueues;
+    wireOwnershipRequeues(reflectors, queues, createClaimIndex(reflectors));
+    return { repos, added };
+  }
+
+  it('re-enqueues every other claimant of the same repository id, in any namespace, when one goes', () => {
+    const { repos, added } = ownershipSetup();
+    repos.fire('delete', 'a/shared', repo('a', 'shared'));
+    expect(added.sort()).toEqual(['repositories:b/shared', 'repositories:c/other']);
+  });
+
+  it('ignores status writes and new objects (the newcomer is the one that waits)', () => {
+    const { repos, added } = ownershipSetup();
+    repos.fire('update', 'a/shared', repo('a', 'shared'), repo('a', 'shared'));
+    repos.fire('add', 'a/shared', repo('a', 'shared'));
     expect(added).toEqual([]);
   });
 });

@@ -1,9 +1,11 @@
 import type { V1Secret } from '@kubernetes/client-node';
-import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors } from './kinds.ts';
+import type { ClaimIndex, ClaimingKind } from './claim-index.ts';
+import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors, type KindTypes } from './kinds.ts';
 import { isTerminal } from './one-shot/status.ts';
 import { type ReferenceIndex, repositoryIdTarget } from './reference-index.ts';
 import type { References } from './references.ts';
 import { type ReadonlyDeep, type Reflector, splitKey } from './runtime/index.ts';
+import { planClaim, repositoryClaim } from './server-owners.ts';
 
 interface StatusFacts {
   metadata?: { generation?: number | undefined; deletionTimestamp?: unknown } | undefined;
@@ -12,6 +14,7 @@ interface StatusFacts {
         state?: string | undefined;
         /** A BackupService's server profile: it decides which plan features may be sent. */
         profile?: string | undefined;
+        planName?: string | undefined;
         conditions?: readonly { type: string; status: string }[] | undefined;
       }
     | undefined;
@@ -26,7 +29,9 @@ export function dependentsCare(old: ReadonlyDeep<StatusFacts>, current: Readonly
     old.metadata?.deletionTimestamp !== current.metadata?.deletionTimestamp ||
     ready(old) !== ready(current) ||
     old.status?.state !== current.status?.state ||
-    old.status?.profile !== current.status?.profile
+    old.status?.profile !== current.status?.profile ||
+    // A plan's published version: its repositories switch to it.
+    old.status?.planName !== current.status?.planName
   );
 }
 
@@ -93,6 +98,33 @@ export function wireDependents(
     const ref = obj.spec.repository.repositoryRef;
     if (ref) queues.repositories.add(`${obj.metadata.namespace ?? ''}/${ref.name}`);
   });
+}
+
+/**
+ * Re-enqueues the other claimants of a server object when a plan or repository that may own it goes
+ * or changes its spec (any namespace: a claimant elsewhere may wait for this one, ownership.ts).
+ */
+export function wireOwnershipRequeues(
+  reflectors: Pick<KindReflectors, ClaimingKind>,
+  queues: Pick<KindQueues, ClaimingKind>,
+  claims: ClaimIndex,
+): void {
+  const wire = <K extends ClaimingKind>(
+    kind: K,
+    claim: (o: ReadonlyDeep<KindTypes[K]>) => string | undefined,
+  ) => {
+    reflectors[kind].addHandler((type, key, obj, old) => {
+      if (type === 'resync' || type === 'add') return;
+      if (type === 'update' && old?.metadata.generation === obj.metadata.generation) return;
+      const names = new Set([claim(obj), old ? claim(old) : undefined]);
+      for (const name of names) {
+        if (name === undefined) continue;
+        for (const other of claims.claimants(kind, name)) if (other !== key) queues[kind].add(other);
+      }
+    });
+  };
+  wire('plans', planClaim);
+  wire('repositories', repositoryClaim);
 }
 
 /**

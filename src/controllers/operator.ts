@@ -2,8 +2,14 @@ import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { KindMeta } from '../crds/index.ts';
+import { type ClaimIndex, createClaimIndex } from './claim-index.ts';
 import { type ClusterObservations, createClusterObservations } from './cluster-observations.ts';
-import { createRepositoriesChanged, enqueueSecretDependents, wireDependents } from './dependents.ts';
+import {
+  createRepositoriesChanged,
+  enqueueSecretDependents,
+  wireDependents,
+  wireOwnershipRequeues,
+} from './dependents.ts';
 import { registerBackupServiceRequestMetrics, registerDomainMetrics } from './domain-metrics.ts';
 import {
   KIND_META,
@@ -103,6 +109,8 @@ export interface ControllerDeps {
   repositoriesChanged(serviceKey: string, ids: readonly string[]): void;
   /** Which cached objects reference a given one (runs of a repository, repositories of a plan…). */
   references: ReferenceIndex;
+  /** Which cached plans and repositories, in any namespace, claim a server object (ownership.ts). */
+  claims: ClaimIndex;
   events: EventRecorder;
   timings: OperatorTimings;
   clock: Clock;
@@ -284,6 +292,7 @@ export function createOperator(opts: OperatorOptions): Operator {
     workerCount(opts),
   );
   const references = createReferenceIndex(reflectors);
+  const claims = createClaimIndex(reflectors);
   const secrets = createReferencedSecrets({
     ...reflectorOptions,
     watch: createWatch(rest, { accept: METADATA_WATCH_ACCEPT }),
@@ -293,6 +302,7 @@ export function createOperator(opts: OperatorOptions): Operator {
   });
   enqueueOwnKeys(reflectors, queues, secrets);
   wireDependents(reflectors, secrets, queues, references);
+  wireOwnershipRequeues(reflectors, queues, claims);
   registerDomainMetrics(opts.registry, {
     repositories: reflectors.repositories.store,
     services: reflectors.services.store,
@@ -311,6 +321,7 @@ export function createOperator(opts: OperatorOptions): Operator {
     observations: createClusterObservations(),
     repositoriesChanged: createRepositoriesChanged(reflectors, queues, references),
     references,
+    claims,
     events: createEventRecorder({
       client: createEventsClient(rest),
       instance: opts.identity,

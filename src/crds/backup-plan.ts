@@ -177,15 +177,49 @@ const driftSchema = z
   })
   .describe('Differences between spec and the plan on the server, present while they differ.');
 
+const repositoryIds = (what: string) =>
+  z
+    .array(z.string().max(128).describe('Repository id.'))
+    .max(256)
+    .optional()
+    .describe(`${what} (at most 256).`);
+
+const rolloutSchema = z
+  .object({
+    serverPlanName: z
+      .string()
+      .max(64)
+      .describe('The plan version on the Backup Service that repositories are being switched to.'),
+    retiring: z
+      .array(z.string().max(64).describe('Plan name.'))
+      .max(32)
+      .optional()
+      .describe(
+        'Older versions of this plan still on the Backup Service; each is deleted once no repository uses it.',
+      ),
+    switched: repositoryIds('Repositories already on serverPlanName'),
+    pending: repositoryIds('Repositories still on an older version'),
+  })
+  .describe(
+    'Progress of a plan edit rolled out as a new server-side version (the Backup Service refuses to edit a plan in use); present while older versions remain.',
+  );
+
 /** Observed state of a BackupPlan. */
 export const BackupPlanStatusSchema = z
   .object({
     ...managedStatusBase,
-    planName: z.string().max(64).optional().describe('Name of the plan on the Backup Service.'),
+    planName: z
+      .string()
+      .max(64)
+      .optional()
+      .describe(
+        'Name of the plan on the Backup Service that repositories use: spec.planName (default metadata.name), or <planName>-v<generation> after an edit of a plan in use was rolled out.',
+      ),
     lastSyncedTime: timestampSchema
       .optional()
       .describe('When the operator last wrote the plan to the Backup Service.'),
     drift: driftSchema.optional(),
+    rollout: rolloutSchema.optional(),
   })
   .describe('BackupPlanStatus reports whether the server plan matches the spec.');
 

@@ -25,13 +25,18 @@ export interface TestOperatorOptions {
   logLevel?: string;
   /** Where the operator registers its metrics (a fresh one unless told), for tests that scrape them. */
   registry?: Registry;
+  /** More namespaces to watch besides `namespace` (tests across namespaces). */
+  moreNamespaces?: string[];
+  /** Called at the operator's named crash points (a test may throw there). */
+  crashPoint?: (name: string) => void;
 }
 
 /** Starts an in-process operator against the test API server, with fast test timings. */
 export async function startTestOperator(opts: TestOperatorOptions): Promise<Operator> {
   const operator = createOperator({
     kc: opts.kc,
-    namespaces: [opts.namespace],
+    namespaces: [opts.namespace, ...(opts.moreNamespaces ?? [])],
+    ...(opts.crashPoint ? { crashPoint: opts.crashPoint } : {}),
     reconcilers: opts.reconcilers ?? allReconcilers,
     timings: {
       servicePollIntervalMs: 1_000,

@@ -526,7 +526,7 @@ describe('BackupPlan', () => {
       expect(await eventReasons('kept-busy')).toContain('CleanupAbandoned');
     });
 
-    it('is Stalled with PlanInUse when a plan in use cannot be replaced, and retries once it is free', async () => {
+    it('rolls an edit of a plan in use out as a new version (the server refuses the edit in place), then deletes the old one', async () => {
       await createPlan('busy', { tasks: [hourly] });
       await waitPlan('busy', (o) => hasCondition(o, 'Ready'));
       const res = await serverCall('POST', '/cluster/self/repository/active/uses-busy', {
@@ -535,19 +535,20 @@ describe('BackupPlan', () => {
       });
       expect(res.status).toBe(200);
       await patchSpec('busy', { tasks: [{ ...hourly, schedule: { frequency: 3, period: 'HOURS' } }] });
-      const stalled = await waitPlan('busy', (o) => hasCondition(o, 'Stalled'));
-      expect(condition(stalled, 'Stalled')?.reason).toBe('PlanInUse');
-      expect(condition(stalled, 'Stalled')?.message).toContain('uses-busy');
-      expect(stalled.status?.drift?.fields).toEqual(['tasks[hourly].schedule.frequency']);
-      await sleep(2_500);
-      expect(planRequests('busy', 'PUT')).toHaveLength(1);
-
-      const archived = await serverCall('POST', '/cluster/self/repository/active/uses-busy/archive', {
-        id: 'uses-busy-archived',
-      });
-      expect(archived.status).toBe(200);
-      await waitPlan('busy', (o) => hasCondition(o, 'Ready'), 15_000);
-      expect((await serverPlan('busy'))?.tasks[0]?.schedule.frequency).toBe(3);
+      const done = await waitPlan(
+        'busy',
+        (o) => hasCondition(o, 'Synced') && o.status?.planName === 'busy-v2',
+        15_000,
+      );
+      expect(condition(done, 'Ready')?.status).toBe('True');
+      expect((await serverPlan('busy-v2'))?.tasks[0]?.schedule.frequency).toBe(3);
+      const repo = await serverCall('GET', '/cluster/self/repository/active/uses-busy');
+      expect(((await repo.json()) as { plan_name: string }).plan_name).toBe('busy-v2');
+      expect(await serverPlan('busy')).toBeUndefined();
+      // The plan in use is never edited in place: at most one PUT from a poll older than the
+      // repository, which the server refuses.
+      expect(planRequests('busy', 'PUT').filter((e) => e.status === 200)).toHaveLength(0);
+      expect(await eventReasons('busy')).not.toContain('PlanInUse');
     });
 
     it('gives up after the finalizer timeout when the BackupService is gone', async () => {

@@ -1,12 +1,15 @@
-import { isNotFound, serverText } from '../../backup-api/index.ts';
+import { type BackupClient, isNotFound, serverText } from '../../backup-api/index.ts';
 import type { ManagedCleanup } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
+import { OwnedByOtherError } from '../ownership.ts';
 import type { BackupPlanResource } from '../resources.ts';
 import { EventType } from '../runtime/index.ts';
+import { assertPlanOwner } from '../server-owners.ts';
 import { ConnectionError } from '../service-connections.ts';
-import { planNameOf, repositoriesUsing } from './kind.ts';
+import { currentVersion, planNameOf } from './observe.ts';
 import { isPlanInvalid, PlanWriteRefusedError } from './refusals.ts';
 import { PLAN_EVENT_REASONS, PLAN_REASONS, planStatus } from './status.ts';
+import { repositoriesUsing } from './writes.ts';
 
 type PlanObj = BackupPlanResource;
 type Status = NonNullable<PlanObj['status']>;
@@ -30,26 +33,13 @@ export function createPlanCleanup(deps: ControllerDeps): ManagedCleanup<PlanObj,
           note: `Plan ${planName} stays on the Backup Service (deletionPolicy Retain).`,
         };
       }
+      const skipped = notOwned(deps, obj);
+      if (skipped) return skipped;
       const { client } = deps.connections.get(obj.metadata.namespace ?? '', obj.spec.serviceRef.name);
-      try {
-        await client.deletePlan(planName, { signal: ctx.signal });
-      } catch (err) {
-        if (isNotFound(err)) return deletedEvent(planName);
-        if (!isPlanInvalid(err)) throw err;
-        const users = await repositoriesUsing(client, planName, ctx.signal);
-        const message =
-          users.length > 0
-            ? `The Backup Service refuses to delete plan ${planName} while repository ${users.join(', ')} uses it: ${serverText(err)}. Archive or delete the repository, or set deletionPolicy: Retain; the plan is left on the server ${seconds()} s after the deletion request otherwise.`
-            : `The Backup Service refused to delete plan ${planName}: ${serverText(err)}`;
-        void deps.events.record(obj, {
-          type: EventType.Warning,
-          reason: users.length > 0 ? PLAN_EVENT_REASONS.inUse : PLAN_EVENT_REASONS.deleteFailed,
-          action: 'DeletePlan',
-          note: message,
-        });
-        throw new PlanWriteRefusedError(message, users, err);
-      }
-      return deletedEvent(planName);
+      // Every version still on the server: the published one, older ones a rollout left, the base.
+      const names = [...new Set([currentVersion(obj), ...(obj.status?.rollout?.retiring ?? []), planName])];
+      for (const name of names) await deleteVersion(deps, obj, client, name, ctx.signal);
+      return deletedEvent(names.join(', '));
     },
     problem(obj, err) {
       const planName = planNameOf(obj);
@@ -93,6 +83,51 @@ export function createPlanCleanup(deps: ControllerDeps): ManagedCleanup<PlanObj,
         { planName: planNameOf(obj), generation: obj.metadata.generation ?? 0, now },
       ),
   };
+}
+
+/** Deletes one version of the plan; a refusal (in use) is explained and recorded. */
+async function deleteVersion(
+  deps: ControllerDeps,
+  obj: PlanObj,
+  client: BackupClient,
+  planName: string,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await client.deletePlan(planName, { signal });
+  } catch (err) {
+    if (isNotFound(err)) return;
+    if (!isPlanInvalid(err)) throw err;
+    const users = await repositoriesUsing(client, planName, signal);
+    const seconds = Math.round(deps.timings.finalizerTimeoutMs / 1000);
+    const message =
+      users.length > 0
+        ? `The Backup Service refuses to delete plan ${planName} while repository ${users.join(', ')} uses it: ${serverText(err)}. Archive or delete the repository, or set deletionPolicy: Retain; the plan is left on the server ${seconds} s after the deletion request otherwise.`
+        : `The Backup Service refused to delete plan ${planName}: ${serverText(err)}`;
+    void deps.events.record(obj, {
+      type: EventType.Warning,
+      reason: users.length > 0 ? PLAN_EVENT_REASONS.inUse : PLAN_EVENT_REASONS.deleteFailed,
+      action: 'DeletePlan',
+      note: message,
+    });
+    throw new PlanWriteRefusedError(message, users, err);
+  }
+}
+
+/** The Event of a deletion that leaves the server alone: another BackupPlan owns the plan. */
+function notOwned(deps: ControllerDeps, obj: PlanObj) {
+  try {
+    assertPlanOwner(deps, obj);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof OwnedByOtherError)) throw err;
+    return {
+      type: EventType.Normal,
+      reason: PLAN_EVENT_REASONS.deletionSkipped,
+      action: 'DeletePlan',
+      note: `Plan ${planNameOf(obj)} is left on the Backup Service: BackupPlan ${err.owner} manages it.`,
+    };
+  }
 }
 
 const deletedEvent = (planName: string) => ({

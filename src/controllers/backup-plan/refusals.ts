@@ -5,6 +5,7 @@ import {
   SERVER_PROFILES,
 } from '../../backup-api/index.ts';
 import type { Refusal } from '../engine/refusal-memory.ts';
+import { OWNED_BY_OTHER, OwnedByOtherError } from '../ownership.ts';
 import { PLAN_REASONS } from './status.ts';
 
 /**
@@ -41,6 +42,11 @@ export class PlanWriteRefusedError extends Error {
   }
 }
 
+/** The service refused to switch a repository to the plan's new version (an old server, a 400). */
+export class RolloutBlockedError extends Error {
+  override readonly name = 'RolloutBlockedError';
+}
+
 /** The message of a refused create or replace, saying why where it can (pure). */
 export function planRefusalMessage(args: {
   verb: 'create' | 'update' | 'delete';
@@ -61,10 +67,20 @@ export function planRefusalMessage(args: {
 /** Classifies what a plan reconcile ran into (pure): a refusal, or undefined for a transient error. */
 export function classifyPlanError(err: unknown): Refusal | undefined {
   if (err instanceof ServiceNotReadyError) return { reason: err.reason, message: err.message, waiting: true };
+  // The owner's deletion re-enqueues this plan (dependents.ts): nothing to re-check before.
+  if (err instanceof OwnedByOtherError)
+    return { reason: OWNED_BY_OTHER, message: err.message, waiting: true };
   if (err instanceof UnsupportedByServerError) {
     // A new server version changes the refusal's digest, which lets the write through at once.
     return {
       reason: PLAN_REASONS.unsupportedByServer,
+      message: err.message,
+      recheckAfterMs: PLAN_REFUSAL_RECHECK_MS,
+    };
+  }
+  if (err instanceof RolloutBlockedError) {
+    return {
+      reason: PLAN_REASONS.rolloutBlocked,
       message: err.message,
       recheckAfterMs: PLAN_REFUSAL_RECHECK_MS,
     };

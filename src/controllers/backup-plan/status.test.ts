@@ -160,3 +160,43 @@ describe('planStatus', () => {
     expect(findCondition(fixed.conditions, 'Ready')?.observedGeneration).toBe(4);
   });
 });
+
+describe('planStatus during a rollout', () => {
+  const rollout = { serverPlanName: 'nightly-v4', retiring: ['nightly'], switched: ['a'], pending: ['b'] };
+  it('stays Ready (the new version is usable), Synced=False RollingOut, with the progress', () => {
+    const s = planStatus(
+      undefined,
+      { kind: 'synced', wrote: false },
+      { ...ctx, planName: 'nightly-v4', rollout },
+    );
+    expect(s.planName).toBe('nightly-v4');
+    expect(s.rollout).toEqual(rollout);
+    expect(findCondition(s.conditions, 'Ready')).toMatchObject({
+      status: 'True',
+      reason: PLAN_REASONS.rollingOut,
+    });
+    const synced = findCondition(s.conditions, 'Synced');
+    expect(synced).toMatchObject({ status: 'False', reason: PLAN_REASONS.rollingOut });
+    expect(synced?.message).toContain('1 of 2 repositories switched; pending: b');
+  });
+  it('drops status.rollout once no older version remains', () => {
+    const during = planStatus(undefined, { kind: 'synced', wrote: false }, { ...ctx, rollout });
+    const after = planStatus(during, { kind: 'synced', wrote: false }, ctx);
+    expect(after.rollout).toBeUndefined();
+    expect(findCondition(after.conditions, 'Synced')).toMatchObject({
+      status: 'True',
+      reason: PLAN_REASONS.upToDate,
+    });
+  });
+  it('says Stalled OwnedByOther for a plan another BackupPlan owns', () => {
+    const s = planStatus(
+      undefined,
+      { kind: 'rejected', reason: 'OwnedByOther', message: 'managed by BackupPlan a/nightly' },
+      ctx,
+    );
+    expect(findCondition(s.conditions, 'Stalled')).toMatchObject({
+      status: 'True',
+      reason: PLAN_REASONS.ownedByOther,
+    });
+  });
+});

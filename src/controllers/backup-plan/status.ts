@@ -3,7 +3,8 @@ import type { Result } from '../engine/managed-kind.ts';
 import type { BackupPlanResource } from '../resources.ts';
 import { type Condition, KStatusState, metaTime, setCondition, setKStatus } from '../runtime/index.ts';
 import type { PlanDrift } from './desired.ts';
-import type { PlanAction, PlanDetail } from './kind.ts';
+import type { PlanDetail } from './kind.ts';
+import type { PlanAction, RolloutProgress } from './rollout.ts';
 
 type Status = NonNullable<BackupPlanResource['status']>;
 
@@ -23,6 +24,9 @@ export const PLAN_REASONS = {
   serviceUnreachable: 'ServiceUnreachable',
   deleting: 'Deleting',
   deleteFailed: 'DeleteFailed',
+  rollingOut: 'RollingOut',
+  rolloutBlocked: 'RolloutBlocked',
+  ownedByOther: 'OwnedByOther',
   unknown: 'Unknown',
 } as const;
 
@@ -39,7 +43,42 @@ export const PLAN_EVENT_REASONS = {
   retained: 'PlanRetained',
   deleteFailed: 'DeleteFailed',
   cleanupAbandoned: 'CleanupAbandoned',
+  rolloutStarted: 'RolloutStarted',
+  repositorySwitched: 'RepositorySwitched',
+  versionRetired: 'VersionRetired',
+  rolloutCompleted: 'RolloutCompleted',
+  deletionSkipped: 'DeletionSkipped',
 } as const;
+
+/** Why a plan is Stalled. */
+type RejectedReason =
+  | 'PlanRejected'
+  | 'PlanInUse'
+  | 'RolloutBlocked'
+  | 'OwnedByOther'
+  | 'UnsupportedByServer';
+const REJECTED_REASONS: readonly string[] = [
+  PLAN_REASONS.planInUse,
+  PLAN_REASONS.rolloutBlocked,
+  PLAN_REASONS.ownedByOther,
+  PLAN_REASONS.unsupportedByServer,
+] satisfies RejectedReason[];
+
+/** What the status says about the plan's server-side version, besides the observation. */
+export interface PlanStatusContext {
+  /** The server plan repositories use (`status.planName`). */
+  planName: string;
+  generation: number;
+  now: Date;
+  /** An edit rolled out as a new version, while older versions remain. */
+  rollout?: RolloutProgress | undefined;
+}
+
+/** The message of a rollout in progress (pure). */
+export function rolloutMessage(planName: string, r: RolloutProgress): string {
+  const pending = r.pending.length > 0 ? `; pending: ${r.pending.join(', ')}` : '';
+  return `Rolling out plan ${planName} (the Backup Service does not edit a plan in use): ${r.switched.length} of ${r.switched.length + r.pending.length} repositories switched${pending}; older versions ${r.retiring.join(', ')} are deleted once unused.`;
+}
 
 /** What one reconcile learned and did; the whole input of {@link planStatus}. */
 export type PlanObservation =
@@ -52,12 +91,7 @@ export type PlanObservation =
   /** Manage + driftPolicy Report: the server plan differs and is left alone. */
   | { kind: 'drift'; drift: PlanDrift }
   /** Manage: the server refused the write (invalid body, or plan in use); no hot retry. */
-  | {
-      kind: 'rejected';
-      reason: 'PlanRejected' | 'PlanInUse' | 'UnsupportedByServer';
-      message: string;
-      drift?: PlanDrift | undefined;
-    }
+  | { kind: 'rejected'; reason: RejectedReason; message: string; drift?: PlanDrift | undefined }
   /** Observe: the plan exists; `drift` when the fields the spec sets differ. */
   | { kind: 'observed'; description: string; drift?: PlanDrift | undefined }
   /** Observe: there is no such plan on the server. */
@@ -73,7 +107,7 @@ export type PlanObservation =
 export function planStatus(
   previous: Status | undefined,
   obs: PlanObservation,
-  ctx: { planName: string; generation: number; now: Date },
+  ctx: PlanStatusContext,
 ): Status {
   const { generation: observedGeneration, now } = ctx;
   let conditions = (previous?.conditions ?? []) as Condition[];
@@ -89,6 +123,8 @@ export function planStatus(
   };
   const next: Status = { ...previous, planName: ctx.planName };
   delete next.drift;
+  delete next.rollout;
+  if (ctx.rollout) next.rollout = ctx.rollout;
 
   switch (obs.kind) {
     case 'service-not-ready':
@@ -102,10 +138,17 @@ export function planStatus(
       break;
     }
     case 'synced': {
+      if (obs.wrote) next.lastSyncedTime = metaTime(now);
+      if (ctx.rollout) {
+        // The new version exists and matches the spec: repositories can use it while it rolls out.
+        const message = rolloutMessage(ctx.planName, ctx.rollout);
+        synced('False', PLAN_REASONS.rollingOut, message);
+        kstatus(KStatusState.Ready, PLAN_REASONS.rollingOut, message);
+        break;
+      }
       const message = `Plan ${ctx.planName} on the Backup Service matches the spec.`;
       synced('True', PLAN_REASONS.upToDate, message);
       kstatus(KStatusState.Ready, PLAN_REASONS.available, message);
-      if (obs.wrote) next.lastSyncedTime = metaTime(now);
       break;
     }
     case 'drift': {
@@ -151,7 +194,9 @@ export function planStatus(
 export function planObservationOf(result: Result<PlanAction, PlanDetail>, wrote: boolean): PlanObservation {
   switch (result.kind) {
     case 'done':
-      return result.detail.kind === 'synced' ? { kind: 'synced', wrote } : result.detail;
+      return result.detail.kind === 'synced' || result.detail.kind === 'rolling-out'
+        ? { kind: 'synced', wrote }
+        : result.detail;
     case 'refused': {
       const { reason, message } = result.refusal;
       if (reason === PLAN_REASONS.serviceNotFound || reason === PLAN_REASONS.serviceNotReady) {
@@ -159,10 +204,7 @@ export function planObservationOf(result: Result<PlanAction, PlanDetail>, wrote:
       }
       return {
         kind: 'rejected',
-        reason:
-          reason === PLAN_REASONS.planInUse || reason === PLAN_REASONS.unsupportedByServer
-            ? reason
-            : PLAN_REASONS.planRejected,
+        reason: REJECTED_REASONS.includes(reason) ? (reason as RejectedReason) : PLAN_REASONS.planRejected,
         message,
         drift: result.action?.kind === 'replace' ? result.action.drift : undefined,
       };
@@ -185,7 +227,7 @@ export function planStatusFor(
   previous: Status | undefined,
   result: Result<PlanAction, PlanDetail>,
   wrote: boolean,
-  ctx: { planName: string; generation: number; now: Date },
+  ctx: PlanStatusContext,
 ): Status {
   return planStatus(previous, planObservationOf(result, wrote), ctx);
 }

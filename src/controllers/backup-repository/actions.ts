@@ -182,7 +182,7 @@ export async function performAction(args: {
 }
 
 /** The service changes the plan of a paused repository (as its own test runner does it). */
-async function changePlan(
+export async function changePlan(
   client: BackupClient,
   id: string,
   action: Extract<RepositoryAction, { kind: 'change-plan' }>,

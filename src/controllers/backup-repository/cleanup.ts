@@ -1,15 +1,28 @@
 import { serverText } from '../../backup-api/index.ts';
 import type { ManagedCleanup } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
+import { OwnedByOtherError } from '../ownership.ts';
 import { locateRepository } from '../repository-reads.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import { EventType, KStatusState } from '../runtime/index.ts';
+import { assertRepositoryOwner } from '../server-owners.ts';
 import { ConnectionError } from '../service-connections.ts';
 import { REPOSITORY_EVENTS } from './actions.ts';
 import { immutableMismatches, REPOSITORY_REASONS as R, repositoryId } from './desired.ts';
 import { blockedOutcome, withConditions } from './status.ts';
 
 type Repo = BackupRepositoryResource;
+
+/** The owner (`namespace/name`) when another BackupRepository owns the server repository. */
+function ownerElsewhere(deps: ControllerDeps, obj: Repo): string | undefined {
+  try {
+    assertRepositoryOwner(deps, obj);
+    return undefined;
+  } catch (err) {
+    if (err instanceof OwnedByOtherError) return err.owner;
+    throw err;
+  }
+}
 type Status = NonNullable<Repo['status']>;
 
 const policyOf = (obj: Repo) =>
@@ -38,6 +51,14 @@ export function createRepositoryCleanup(deps: ControllerDeps): ManagedCleanup<Re
           EventType.Normal,
           REPOSITORY_EVENTS.retained,
           `Repository ${id} stays on the Backup Service (deletionPolicy Retain)`,
+        );
+      }
+      const owner = ownerElsewhere(deps, obj);
+      if (owner) {
+        return done(
+          EventType.Normal,
+          REPOSITORY_EVENTS.deletionSkipped,
+          `Repository ${id} is left on the Backup Service: BackupRepository ${owner} manages it`,
         );
       }
       const { client } = deps.connections.get(obj.metadata.namespace ?? '', obj.spec.serviceRef.name);

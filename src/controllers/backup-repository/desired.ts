@@ -25,6 +25,8 @@ export const REPOSITORY_REASONS = {
   unknown: 'Unknown',
   triggerRejected: 'TriggerRejected',
   deletionRejected: 'DeletionRejected',
+  /** Another BackupRepository owns the server repository (ownership.ts). */
+  ownedByOther: 'OwnedByOther',
 } as const;
 
 /** Synced reasons that say the spec of their generation was applied (or found matching). */
@@ -66,8 +68,9 @@ export type PlanResolution =
 
 /**
  * Resolves the plan (pure): a built-in plan is always usable; a BackupPlan must exist and be Ready
- * at its current generation. Its server-side name is `spec.planName ?? metadata.name`, known even
- * before it is Ready so that an already matching repository is not held up.
+ * at its current generation. Its server-side name is the one its status publishes (`status.planName`:
+ * `spec.planName ?? metadata.name`, or a newer version after a rollout), else `spec.planName ??
+ * metadata.name`, known even before it is Ready so that an already matching repository is not held up.
  */
 export function resolvePlan(
   spec: ReadonlyDeep<Spec> | Spec,
@@ -85,7 +88,8 @@ export function resolvePlan(
       message: `BackupPlan ${namespace}/${refName} does not exist yet`,
     };
   }
-  const name = plan.spec.planName ?? plan.metadata.name;
+  // The version the plan publishes: an edit of a plan in use is rolled out as a new server plan.
+  const name = plan.status?.planName ?? plan.spec.planName ?? plan.metadata.name;
   const ready = findCondition(plan.status?.conditions, 'Ready');
   const current =
     ready?.status === 'True' &&

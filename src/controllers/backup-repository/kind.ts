@@ -4,6 +4,7 @@ import type { ControllerDeps } from '../operator.ts';
 import { readRepository } from '../repository-reads.ts';
 import { type BackupRepositoryResource, FINALIZER } from '../resources.ts';
 import { EventType } from '../runtime/index.ts';
+import { assertRepositoryOwner } from '../server-owners.ts';
 import {
   ACTION_EVENT,
   ACTION_PATH_STATE,
@@ -62,7 +63,11 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
       const r = startReconcile(deps, memos, obj, ctx);
       const { spec } = obj;
       return {
-        observe: () => observeRepository(r),
+        observe: () => {
+          // A non-owner writes nothing at all: refused before it looks (ownership.ts).
+          assertRepositoryOwner(deps, obj);
+          return observeRepository(r);
+        },
         decide(observed) {
           const planRef = spec.planRef
             ? deps.kinds.plans.store.get(`${r.namespace}/${spec.planRef.name}`)

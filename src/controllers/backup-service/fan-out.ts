@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BackupClient, ClusterInfo } from '../../backup-api/index.ts';
+import { versionGeneration } from '../backup-plan/versions.ts';
 import { repositoriesById } from '../cluster-observations.ts';
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupServiceResource as Service } from '../resources.ts';
@@ -41,9 +42,12 @@ export function createServiceFanOut(deps: ControllerDeps) {
       log.warn({ err }, 'could not list plans');
       return;
     }
-    const names = new Set(changed);
     for (const p of mine) {
-      if (names.has(p.spec.planName ?? p.metadata.name)) deps.kinds.plans.enqueue(`${ns}/${p.metadata.name}`);
+      // Its versions too: a rollout follows each of them appearing and going.
+      const base = p.spec.planName ?? p.metadata.name;
+      const retiring = p.status?.rollout?.retiring ?? [];
+      if (changed.some((n) => versionGeneration(base, n) !== undefined || retiring.includes(n)))
+        deps.kinds.plans.enqueue(`${ns}/${p.metadata.name}`);
     }
   };
 
