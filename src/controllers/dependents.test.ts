@@ -42,6 +42,29 @@ describe('createRepositoriesChanged', () => {
     expect(w.added.sort()).toEqual(['repositories:ns/repo', 'runs:ns/new', 'runs:ns/running']);
   });
 
+  it('enqueues the plans that wait on repositories (refused, rolling out, not Ready), not settled ones', () => {
+    const plan = (name: string, status: object) => ({
+      metadata: { name, namespace: 'ns' },
+      spec: { serviceRef: { name: 'cb' }, tasks: [] },
+      status,
+    });
+    const ready = { conditions: [{ type: 'Ready', status: 'True' }] };
+    const w = world({
+      plans: [
+        plan('settled', ready),
+        plan('refused', { ...ready, refusal: { generation: 1, reason: 'PlanInUse' } }),
+        plan('rolling', { ...ready, rollout: { serverPlanName: 'rolling-v2' } }),
+        plan('new', {}),
+      ],
+    });
+    w.changed('ns/cb', ['repo']);
+    expect(w.added.filter((k) => k.startsWith('plans:')).sort()).toEqual([
+      'plans:ns/new',
+      'plans:ns/refused',
+      'plans:ns/rolling',
+    ]);
+  });
+
   it('enqueues nothing for a poll that changed nothing', () => {
     const w = world({ runs: [run('running', 'Running')] });
     w.changed('ns/cb', []);

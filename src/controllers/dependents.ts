@@ -4,6 +4,7 @@ import { KIND_NAMES, type KindName, type KindQueues, type KindReflectors, type K
 import { isTerminal } from './one-shot/status.ts';
 import { type ReferenceIndex, repositoryIdTarget } from './reference-index.ts';
 import type { References } from './references.ts';
+import type { BackupPlanResource } from './resources.ts';
 import { type ReadonlyDeep, type Reflector, splitKey } from './runtime/index.ts';
 import { planClaim, repositoryClaim } from './server-owners.ts';
 
@@ -150,10 +151,13 @@ export function createRepositoriesChanged(
         for (const f of references.referrers(kind, namespace, `repositories:${name}`))
           followers.add(`${kind}/${f}`);
     }
-    // A plan the server refused to change or delete while a repository used it can proceed once
-    // the repositories change; the plan reconciler reads the same observation, so this is free.
-    for (const plan of references.referrers('plans', namespace, `services:${serviceName}`))
-      queues.plans.add(`${namespace}/${plan}`);
+    // A plan the server refused to change or delete while a repository used it, or one rolling a
+    // new version out, can proceed once the repositories change. A settled plan cannot: enqueueing
+    // every plan of the service on every poll with changes cost a reconcile per plan per poll.
+    for (const plan of references.referrers('plans', namespace, `services:${serviceName}`)) {
+      if (planAwaitsRepositories(reflectors.plans.store.get(`${namespace}/${plan}`)))
+        queues.plans.add(`${namespace}/${plan}`);
+    }
     for (const id of changed)
       for (const kind of ['runs', 'restores'] as const)
         for (const f of references.referrers(kind, namespace, repositoryIdTarget(serviceName, id)))
@@ -166,4 +170,16 @@ export function createRepositoriesChanged(
       if (!isTerminal(reflectors[kind].store.get(key)?.status?.phase)) queues[kind].add(key);
     }
   };
+}
+
+/** Whether a plan's next step depends on which repositories use it (pure): refused, rolling out, deleting, not Ready. */
+export function planAwaitsRepositories(plan: ReadonlyDeep<BackupPlanResource> | undefined): boolean {
+  if (!plan) return false;
+  const ready = plan.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  return (
+    !ready ||
+    plan.metadata.deletionTimestamp !== undefined ||
+    plan.status?.refusal !== undefined ||
+    plan.status?.rollout !== undefined
+  );
 }
