@@ -108,6 +108,13 @@ const isSame = (a: ClaimantMeta, b: ClaimantMeta) =>
 /** Condition reason of an object whose server object another object owns (every kind). */
 export const OWNED_BY_OTHER = 'OwnedByOther';
 
+/**
+ * How often a refused claimant looks again by itself. The owner's deletion and spec changes
+ * re-enqueue it at once; this bounds the wait when the owner stops counting in other ways (its
+ * BackupService now points at another cluster, its status lost the server object).
+ */
+export const OWNERSHIP_RECHECK_MS = 60_000;
+
 /** Another object owns the server object this one claims: nothing is written, this one waits. */
 export class OwnedByOtherError extends Error {
   override readonly name = 'OwnedByOtherError';

@@ -6,7 +6,7 @@ import type { BackupPlanResource } from '../resources.ts';
 import { EventType } from '../runtime/index.ts';
 import { assertPlanOwner } from '../server-owners.ts';
 import { ConnectionError } from '../service-connections.ts';
-import { currentVersion, planNameOf } from './observe.ts';
+import { currentVersion, planNameOf, publishedRollout } from './observe.ts';
 import { isPlanInvalid, PlanWriteRefusedError } from './refusals.ts';
 import { PLAN_EVENT_REASONS, PLAN_REASONS, planStatus } from './status.ts';
 import { repositoriesUsing } from './writes.ts';
@@ -80,7 +80,13 @@ export function createPlanCleanup(deps: ControllerDeps): ManagedCleanup<PlanObj,
           reason: result.reason as 'PlanInUse' | 'DeleteFailed' | 'ServiceNotFound',
           message: result.message,
         },
-        { planName: planNameOf(obj), generation: obj.metadata.generation ?? 0, now },
+        // The version in use and the retiring ones stay published: the next attempt deletes them.
+        {
+          planName: currentVersion(obj),
+          rollout: publishedRollout(obj),
+          generation: obj.metadata.generation ?? 0,
+          now,
+        },
       ),
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterInfo } from '../../backup-api/index.ts';
-import { usersIn } from './kind.ts';
+import type { BackupPlanResource } from '../resources.ts';
+import { publishedVersion, usersIn } from './kind.ts';
 
 const repo = (id: string, plan: string, state = 'active') => ({
   id,
@@ -30,5 +31,17 @@ describe('usersIn', () => {
   });
   it('is empty without an observation', () => {
     expect(usersIn(undefined, 'nightly')).toEqual([]);
+  });
+});
+
+describe('publishedVersion without an observation', () => {
+  it('keeps the published version and the rollout, whose retiring versions nothing else remembers', () => {
+    const rollout = { serverPlanName: 'p-v3', retiring: ['p-v2'], switched: ['r1'], pending: [] };
+    const obj = {
+      metadata: { name: 'p', generation: 3 },
+      spec: { managementPolicy: 'Manage', serviceRef: { name: 'cb' }, tasks: [] },
+      status: { planName: 'p-v3', rollout },
+    } as unknown as BackupPlanResource;
+    expect(publishedVersion(obj, undefined)).toEqual({ planName: 'p-v3', rollout });
   });
 });

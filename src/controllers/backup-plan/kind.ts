@@ -9,7 +9,14 @@ import { ConnectionError } from '../service-connections.ts';
 import { createPlanCleanup } from './cleanup.ts';
 import { comparePlan, describePlan, observeScope, type PlanDrift, toPlanBody, usesPrune } from './desired.ts';
 import { planActedEvent, planRefusedEvent } from './events.ts';
-import { createPlanReader, currentVersion, type PlanObserved, planNameOf, serviceKeyOf } from './observe.ts';
+import {
+  createPlanReader,
+  currentVersion,
+  type PlanObserved,
+  planNameOf,
+  publishedRollout,
+  serviceKeyOf,
+} from './observe.ts';
 import {
   classifyPlanError,
   PlanWriteRefusedError,
@@ -94,7 +101,10 @@ export function publishedVersion(
   obj: PlanObj,
   observed: PlanObserved | undefined,
 ): { planName: string; rollout?: RolloutProgress | undefined } {
-  if (obj.spec.managementPolicy !== 'Manage' || !observed) return { planName: currentVersion(obj) };
+  if (obj.spec.managementPolicy !== 'Manage') return { planName: currentVersion(obj) };
+  // Nothing read this time (service not ready, unreachable, owned by another): status keeps the
+  // rollout it published, whose retiring versions nothing else remembers.
+  if (!observed) return { planName: currentVersion(obj), rollout: publishedRollout(obj) };
   const target = targetVersion(versionsInput(obj, observed));
   return { planName: target ?? currentVersion(obj), rollout: rolloutProgress(target, observed.versions) };
 }

@@ -10,7 +10,7 @@ import { observationMaxAgeMs, pollSawCreation } from '../cluster-observations.ts
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupPlanResource } from '../resources.ts';
 import { foreignPlanNames } from '../server-owners.ts';
-import type { ServerVersion } from './rollout.ts';
+import type { RolloutProgress, ServerVersion } from './rollout.ts';
 import { versionNames } from './versions.ts';
 
 type PlanObj = BackupPlanResource;
@@ -36,6 +36,18 @@ export function usersIn(info: ClusterInfo | undefined, planName: string): string
 export const planNameOf = (obj: Pick<PlanObj, 'spec' | 'metadata'>) => obj.spec.planName ?? obj.metadata.name;
 export const serviceKeyOf = (obj: PlanObj) => `${obj.metadata.namespace ?? ''}/${obj.spec.serviceRef.name}`;
 const uidOf = (obj: PlanObj) => obj.metadata.uid ?? `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+
+/** The rollout status published last, as the rollout's own type (pure). */
+export function publishedRollout(obj: Pick<PlanObj, 'status'>): RolloutProgress | undefined {
+  const r = obj.status?.rollout;
+  if (!r) return undefined;
+  return {
+    serverPlanName: r.serverPlanName,
+    retiring: [...(r.retiring ?? [])],
+    switched: [...(r.switched ?? [])],
+    pending: [...(r.pending ?? [])],
+  };
+}
 
 /** The server name of the version repositories use now (pure): published, else the base. */
 export function currentVersion(obj: Pick<PlanObj, 'spec' | 'metadata' | 'status'>): string {

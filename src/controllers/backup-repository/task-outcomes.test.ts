@@ -11,8 +11,8 @@ const task = (name: string, type: string, status: string, extra: Partial<TaskRun
     end: '2026-12-01T10:01:30Z',
     ...extra,
   }) as TaskRun;
-const recent = (name: string, status: 'done' | 'failed' | 'running') =>
-  ({ taskName: name, type: 'BACKUP', status }) as const;
+const recent = (name: string, status: 'done' | 'failed' | 'running', startTime = '2026-12-01T10:00:00Z') =>
+  ({ taskName: name, type: 'BACKUP', status, startTime }) as const;
 
 describe('countTaskOutcomes', () => {
   it('counts every finished task of the first page', () => {
@@ -25,6 +25,27 @@ describe('countTaskOutcomes', () => {
       { type: 'BACKUP', result: 'failed', count: 1 },
       { type: 'BACKUP', result: 'succeeded', count: 1 },
       { type: 'MERGE', result: 'succeeded', count: 1 },
+    ]);
+  });
+
+  it('counts each run of a scheduled task, whose runs all carry the plan task name', () => {
+    const history = [
+      task('hourly', 'BACKUP', 'failed', { start: '2026-12-01T12:00:00Z' }),
+      task('hourly', 'BACKUP', 'done', { start: '2026-12-01T11:00:00Z' }),
+      task('hourly', 'BACKUP', 'done', { start: '2026-12-01T10:00:00Z' }),
+    ];
+    const previous = {
+      recentTasks: [recent('hourly', 'done', '2026-12-01T10:00:00Z')],
+      taskOutcomes: [{ type: 'BACKUP', result: 'succeeded', count: 1 }] as const,
+    };
+    expect(
+      countTaskOutcomes(history, {
+        recentTasks: [...previous.recentTasks],
+        taskOutcomes: [...previous.taskOutcomes],
+      }),
+    ).toEqual([
+      { type: 'BACKUP', result: 'failed', count: 1 },
+      { type: 'BACKUP', result: 'succeeded', count: 2 },
     ]);
   });
 

@@ -30,17 +30,20 @@ export function countTaskOutcomes(
   history: readonly TaskRun[],
   previous: Pick<Status, 'recentTasks' | 'taskOutcomes'> | undefined,
 ): Outcomes {
+  // A run is its name and start: scheduled runs of one plan task all carry the task's name.
   const counted = new Set(
     previous?.taskOutcomes === undefined
       ? []
-      : (previous.recentTasks ?? []).filter((t) => taskResult(t.status)).map((t) => t.taskName),
+      : (previous.recentTasks ?? [])
+          .filter((t) => taskResult(t.status))
+          .map((t) => runIdentity(t.taskName, t.startTime)),
   );
   const counts = new Map<string, { type: TaskRunType; result: TaskResult; count: number }>();
   for (const o of previous?.taskOutcomes ?? []) counts.set(`${o.type}/${o.result}`, { ...o });
   for (const t of history) {
     const type = taskRunType(t.type);
     const result = taskResult(t.status);
-    if (!type || !result || counted.has(t.task_name)) continue;
+    if (!type || !result || counted.has(runIdentity(t.task_name, taskTime(t.start, 'as-sent')))) continue;
     const key = `${type}/${result}`;
     const entry = counts.get(key) ?? { type, result, count: 0 };
     entry.count += 1;
@@ -50,6 +53,9 @@ export function countTaskOutcomes(
     (a, b) => a.type.localeCompare(b.type) || a.result.localeCompare(b.result),
   );
 }
+
+/** One task run: its name and start as status records them. */
+const runIdentity = (name: string, start: string | undefined): string => `${name}|${start ?? ''}`;
 
 /**
  * Duration and size of the most recent successful BACKUP task in the history page; the previous
