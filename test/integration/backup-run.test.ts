@@ -233,6 +233,24 @@ describe('BackupRun', () => {
     expect(posts.r5 ?? 0).toBe(0);
   });
 
+  it('rejects the other spelling of a task type at admission, naming the supported values', async () => {
+    // One vocabulary: runs spell task types as BackupPlan tasks and the Backup Service do.
+    for (const [type, name] of [
+      ['Backup', 'mixed-case'],
+      ['backup', 'lower-case'],
+    ] as const) {
+      const err = await run(name, 'r1', { type }).then(
+        () => undefined,
+        (e: unknown) => e as { code?: number; body?: string },
+      );
+      expect(err?.code, type).toBe(422);
+      const message = (JSON.parse(err?.body ?? '{}') as { message?: string }).message;
+      expect(message).toContain(
+        `spec.type: Unsupported value: "${type}": supported values: "BACKUP", "MERGE"`,
+      );
+    }
+  });
+
   it('does not resend when the outcome is unknown, until a retry token allows one request', async () => {
     await run('ambiguous', 'amb');
     await waitForResource<RunObject>(kc, backupRunKind, namespace, 'ambiguous', (o) =>
