@@ -82,7 +82,7 @@ const objectStoreSchema = withRules(
         })
         .optional()
         .describe(
-          'Secret with the object-store credentials, sent to the Backup Service when the repository is created.',
+          'Secret with the object-store credentials, sent to the Backup Service when the repository is created (or imported). The service keeps its own copy and has no call to change it, so a later edit of the Secret does not reach an existing repository: rotating the key takes a new repository (docs/production.md).',
         ),
       credentialName: z
         .string()
