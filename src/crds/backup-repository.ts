@@ -209,7 +209,7 @@ export const BackupRepositorySpecSchema = withRules(
         .enum(REPOSITORY_STATES)
         .default('Active')
         .describe(
-          'Active (default) runs the plan; Paused stops scheduling; Archived makes the repository read-only for good. Archived is final.',
+          'Active (default) runs the plan; Paused stops the schedule and holds trigger tokens and BackupRuns until the repository is Active again (restores still run); Archived makes the repository read-only for good. Archived is final.',
         ),
       triggers: triggersSchema.optional(),
       rpo: withRules(z.string().max(32).regex(new RegExp(DURATION_PATTERN)), [
