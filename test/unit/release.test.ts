@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, matchesGlob } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +42,30 @@ describe('release', () => {
     expect(read('deploy/helm/cbbs-operator/README.md')).toContain(`\`${IMAGE}\``);
     expect(read('docs/production.md')).toContain(IMAGE);
     expect(read('docs/production.md')).toContain(release.env.CHART_REPOSITORY);
+  });
+
+  it('every file the Dockerfile copies from the context gets past .dockerignore', () => {
+    const patterns = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    /** Docker's rule: the last matching pattern wins; a pattern on a directory covers what is inside. */
+    const ignored = (path: string) => {
+      const prefixes = path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+      let out = false;
+      for (const p of patterns) {
+        const negated = p.startsWith('!');
+        const glob = negated ? p.slice(1) : p;
+        if (prefixes.some((prefix) => matchesGlob(prefix, glob))) out = !negated;
+      }
+      return out;
+    };
+    const sources = [...read('Dockerfile').matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => {
+      const words = (m[1] ?? '').trim().split(/\s+/);
+      return words.slice(0, -1);
+    });
+    expect(sources).toEqual(expect.arrayContaining(['package.json', 'src', 'scripts/bundle.ts', 'LICENSE']));
+    expect(sources.filter(ignored)).toEqual([]);
   });
 
   it('the workflow builds a multi-arch image with an SBOM, pushes the chart to OCI and signs both', () => {
