@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# cbbs-operator image: `docker build -t cbbs-operator .` at the repository root.
+# cbbs-operator image: `make image` at the repository root (any OCI builder: scripts/image.sh), or
+# `docker build -t cbbs-operator .`; multi-arch release builds: .github/workflows/release.yml.
 # Two stages on the same Node 24 base: build (all dependencies, one bundle per entry point into
 # dist/ by scripts/bundle.ts) and a small runtime that runs `node dist/main.js` as uid 65532. The
 # bundles need no node_modules at run time.
@@ -18,7 +19,8 @@ RUN npm run build
 FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="cbbs-operator" \
       org.opencontainers.image.description="Kubernetes operator for the Couchbase Backup Service" \
-      org.opencontainers.image.licenses="Apache-2.0"
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="https://github.com/cbbs-operator/cbbs-operator"
 # Memory (docs/scale.md): glibc keeps two malloc arenas instead of eight per core, and V8's young
 # generation stays at 1 MiB per semi-space; each saved 5-17 MiB of RSS at 50 repositories with no
 # measurable CPU cost. The scale bench reads these two lines and runs the operator the same way.
@@ -27,7 +29,7 @@ WORKDIR /app
 # Everything is owned by root and read-only for the operator's user; the chart also mounts the
 # root filesystem read-only.
 COPY --from=build /src/dist ./dist
-COPY package.json ./
+COPY package.json LICENSE ./
 COPY deploy/crds ./deploy/crds
 # 65532 is the conventional "nonroot" uid (distroless); numeric so that Kubernetes' runAsNonRoot
 # can verify it without a passwd entry.

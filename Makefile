@@ -1,6 +1,6 @@
 # Entry points for a fresh machine: each target sets up what it needs (Node 24, npm packages,
-# Kubernetes test binaries, the tests' S3 server) when missing, then runs.
-.PHONY: test demo binaries lint build
+# Kubernetes test binaries, the tests' S3 server, actionlint) when missing, then runs.
+.PHONY: test demo binaries lint build image
 
 test: ## Static checks + unit and integration tests (real kube-apiserver + etcd, emulator)
 	bash scripts/test.sh
@@ -12,8 +12,11 @@ binaries: ## Build or locate kube-apiserver, etcd, kubectl, helm and the tests' 
 	bash scripts/k8s-binaries.sh
 	bash scripts/s3-server.sh
 
-lint:
-	bash -c '. scripts/setup.sh && npx biome check . && npx tsc -p tsconfig.json --noEmit'
+lint: ## biome, the type checker and actionlint (the GitHub Actions workflows)
+	bash -c 'CBBS_SKIP_K8S_BINARIES=1 CBBS_SKIP_S3_SERVER=1 CBBS_SKIP_PROMTOOL=1 CBBS_SKIP_LUA=1 . scripts/setup.sh && npx biome check . && npx tsc -p tsconfig.json --noEmit && "$$ACTIONLINT" -no-color'
 
 build:
-	bash -c 'CBBS_SKIP_K8S_BINARIES=1 CBBS_SKIP_S3_SERVER=1 CBBS_SKIP_LUA=1 . scripts/setup.sh && npm run build'
+	bash -c 'CBBS_SKIP_K8S_BINARIES=1 CBBS_SKIP_S3_SERVER=1 CBBS_SKIP_LUA=1 CBBS_SKIP_ACTIONLINT=1 . scripts/setup.sh && npm run build'
+
+image: ## Build the operator image with whichever OCI builder is here (IMAGE, TAG, PLATFORMS, PUSH=1)
+	bash scripts/image.sh

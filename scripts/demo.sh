@@ -4,5 +4,5 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-CBBS_SKIP_LUA=1 CBBS_SKIP_S3_SERVER=1 . scripts/setup.sh
+CBBS_SKIP_LUA=1 CBBS_SKIP_S3_SERVER=1 CBBS_SKIP_ACTIONLINT=1 . scripts/setup.sh
 exec node scripts/demo.ts "$@"

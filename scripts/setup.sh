@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a machine for the project: Node >= 22.19 on PATH, npm packages, Kubernetes test
-# binaries, the S3 server of the object-store tests, promtool. Source it (`. scripts/setup.sh`) so
-# PATH, KUBEBUILDER_ASSETS, CBBS_S3_SERVER and PROMTOOL carry over. Each step is skipped when
-# already done, so it is cheap to run every time.
+# binaries, the S3 server of the object-store tests, promtool, actionlint. Source it
+# (`. scripts/setup.sh`) so PATH, KUBEBUILDER_ASSETS, CBBS_S3_SERVER, PROMTOOL and ACTIONLINT carry
+# over. Each step is skipped when already done, so it is cheap to run every time.
 _cbbs_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$_cbbs_root/scripts/ensure-node.sh" || return 1 2>/dev/null || exit 1
 
@@ -39,4 +39,10 @@ fi
 if [ "${CBBS_SKIP_LUA:-}" != "1" ]; then
   _cbbs_lua="$(bash "$_cbbs_root/scripts/lua.sh")" || return 1 2>/dev/null || exit 1
   export LUA="$_cbbs_lua"
+fi
+
+# actionlint for the workflow check of scripts/test.sh (Go module, built once into the cache).
+if [ "${CBBS_SKIP_ACTIONLINT:-}" != "1" ]; then
+  _cbbs_actionlint="$(bash "$_cbbs_root/scripts/actionlint.sh")" || return 1 2>/dev/null || exit 1
+  export ACTIONLINT="$_cbbs_actionlint"
 fi

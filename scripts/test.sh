@@ -19,6 +19,7 @@ check "generated CRDs are fresh" node src/crds/generate.ts --check
 check "chart CRDs match deploy/crds" bash scripts/sync-chart-crds.sh --check
 check "CRD reference docs are fresh" node src/crds/reference-docs.ts --check
 check "production build (what the image runs)" bash scripts/check-production-build.sh
+check "GitHub Actions workflows (actionlint)" "$ACTIONLINT" -no-color
 
 report="$(mktemp -d)/vitest.json"
 echo "== vitest"

@@ -27,26 +27,26 @@ describe('manifests', () => {
   });
 
   it('builds a BackupRun for a BackupRepository and for an unmanaged repository', () => {
-    const run = backupRunManifest({ target: managed, name: 'r', type: 'Backup', full: true });
+    const run = backupRunManifest({ target: managed, name: 'r', type: 'BACKUP', full: true });
     expect(run).toMatchObject({
       apiVersion: 'cbbs.dev/v1alpha1',
       kind: 'BackupRun',
       metadata: { name: 'r', namespace: 'ns' },
       spec: {
         repository: { repositoryRef: { name: 'repo-object' } },
-        type: 'Backup',
+        type: 'BACKUP',
         backup: { full: true },
       },
     });
     const merge = backupRunManifest({
       target: { ...unmanaged, state: 'active' },
       name: 'm',
-      type: 'Merge',
+      type: 'MERGE',
       merge: { offsetStart: 0, offsetEnd: 7 },
     });
     expect(merge.spec).toEqual({
       repository: { serviceRef: { name: 'cb' }, repositoryId: 'legacy' },
-      type: 'Merge',
+      type: 'MERGE',
       merge: { offsetStart: 0, offsetEnd: 7 },
     });
   });
@@ -56,7 +56,7 @@ describe('manifests', () => {
       backupRunManifest({
         target: managed,
         name: 'm',
-        type: 'Merge',
+        type: 'MERGE',
         merge: { start: 'not-a-backup-name', end: 'x' },
       }),
     ).toThrow(/invalid BackupRun: spec\.merge\.start/);

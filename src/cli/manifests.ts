@@ -3,6 +3,7 @@ import {
   API_GROUP,
   API_VERSION,
   BackupRestoreSpecSchema,
+  type BackupRunSpec,
   BackupRunSpecSchema,
   backupRestoreKind,
   backupRunKind,
@@ -58,13 +59,13 @@ function validate(schema: z.ZodType, kind: string, spec: Record<string, unknown>
 export function backupRunManifest(args: {
   target: RepositoryTarget;
   name: string;
-  type: 'Backup' | 'Merge';
+  type: BackupRunSpec['type'];
   full?: boolean | undefined;
   merge?: { start?: string; end?: string; offsetStart?: number; offsetEnd?: number } | undefined;
 }): Manifest {
   const spec: Record<string, unknown> = { repository: runRepository(args.target), type: args.type };
-  if (args.type === 'Backup' && args.full) spec.backup = { full: true };
-  if (args.type === 'Merge' && args.merge && Object.keys(args.merge).length > 0) spec.merge = args.merge;
+  if (args.type === 'BACKUP' && args.full) spec.backup = { full: true };
+  if (args.type === 'MERGE' && args.merge && Object.keys(args.merge).length > 0) spec.merge = args.merge;
   validate(BackupRunSpecSchema, backupRunKind.kind, spec);
   return {
     apiVersion: `${API_GROUP}/${API_VERSION}`,

@@ -70,7 +70,8 @@ const mergeOptionsSchema = z
         'Days further back from offsetStart where the window ends; both boundary days are included. Example: offsetStart 4, offsetEnd 3 merges the backups from 4 to 7 days ago.',
       ),
   })
-  .describe('Merge window of a MERGE task, in days (docs/backup-service-api.md §6.4).');
+  // Merge windows: docs/backup-service-api.md §6.4 (kept out of the description kubectl explain shows).
+  .describe('Merge window of a MERGE task, in days.');
 
 const taskSchema = withRules(
   z

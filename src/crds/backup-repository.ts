@@ -82,7 +82,7 @@ const objectStoreSchema = withRules(
         })
         .optional()
         .describe(
-          'Secret with the object-store credentials, sent to the Backup Service when the repository is created.',
+          'Secret with the object-store credentials, sent to the Backup Service when the repository is created (or imported). The service keeps its own copy and has no call to change it, so a later edit of the Secret does not reach an existing repository: rotating the key takes a new repository (docs/production.md).',
         ),
       credentialName: z
         .string()
@@ -209,7 +209,7 @@ export const BackupRepositorySpecSchema = withRules(
         .enum(REPOSITORY_STATES)
         .default('Active')
         .describe(
-          'Active (default) runs the plan; Paused stops scheduling; Archived makes the repository read-only for good. Archived is final.',
+          'Active (default) runs the plan; Paused stops the schedule and holds trigger tokens and BackupRuns until the repository is Active again (restores still run); Archived makes the repository read-only for good. Archived is final.',
         ),
       triggers: triggersSchema.optional(),
       rpo: withRules(z.string().max(32).regex(new RegExp(DURATION_PATTERN)), [

@@ -7,8 +7,11 @@ import { oneShotStatusFields, runRepositorySchema } from './one-shot.ts';
 /** Names of the BackupRun kind. */
 export const backupRunKind = kindMeta('BackupRun', 'backupruns', ['cbrun']);
 
-/** What a BackupRun does. */
-export const RUN_TYPES = ['Backup', 'Merge'] as const;
+/**
+ * What a BackupRun does, spelt as BackupPlan task types and the Backup Service spell them (upper
+ * case), so that one vocabulary holds across the kinds and the service.
+ */
+export const RUN_TYPES = ['BACKUP', 'MERGE'] as const;
 
 const backupNameSchema = z.string().max(64).regex(new RegExp(BACKUP_NAME_PATTERN));
 const MAX_OFFSET_DAYS = 36500;
@@ -55,26 +58,26 @@ export const BackupRunSpecSchema = withRules(
   z
     .object({
       repository: runRepositorySchema,
-      type: z.enum(RUN_TYPES).describe('Backup or Merge.'),
+      type: z.enum(RUN_TYPES).describe('BACKUP or MERGE (upper case, as the type of a BackupPlan task).'),
       backup: z
         .object({
           full: z.boolean().default(false).describe('Take a full backup instead of an incremental one.'),
         })
         .optional()
-        .describe('Options of a Backup run.'),
+        .describe('Options of a BACKUP run.'),
       merge: mergeSchema.optional(),
     })
     .describe('BackupRunSpec is one immediate backup or merge on a repository. Immutable.'),
   [
     {
-      rule: "self.type == 'Backup' || !has(self.backup)",
-      message: 'backup options need type Backup',
-      check: (s) => s.type === 'Backup' || s.backup === undefined,
+      rule: "self.type == 'BACKUP' || !has(self.backup)",
+      message: 'backup options need type BACKUP',
+      check: (s) => s.type === 'BACKUP' || s.backup === undefined,
     },
     {
-      rule: "self.type == 'Merge' || !has(self.merge)",
-      message: 'merge options need type Merge',
-      check: (s) => s.type === 'Merge' || s.merge === undefined,
+      rule: "self.type == 'MERGE' || !has(self.merge)",
+      message: 'merge options need type MERGE',
+      check: (s) => s.type === 'MERGE' || s.merge === undefined,
     },
     { rule: 'self == oldSelf', message: 'spec is immutable; create a new BackupRun instead' },
   ],
@@ -110,7 +113,7 @@ export const backupRunDefinition: KindDefinition = {
       jsonPath: '.status.phase',
       description: 'Pending, Running, Succeeded or Failed.',
     },
-    { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'Backup or Merge.' },
+    { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'BACKUP or MERGE.' },
     {
       name: 'Repository',
       type: 'string',

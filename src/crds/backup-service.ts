@@ -131,9 +131,11 @@ export const BackupServiceSpecSchema = z
         check: (v: string) => !new RegExp(DURATION_PATTERN).test(v) || parseDurationMs(v) >= 1_000,
       },
     ])
-      .default('30s')
+      // No CRD default: an unset field follows the operator's --service-poll-interval (the chart's
+      // servicePollInterval), which a default stamped on every object at admission would override.
+      .optional()
       .describe(
-        'How often the operator reads the cluster state of this Backup Service (Go duration, e.g. 30s, 2m). Running one-shot tasks are polled faster.',
+        "How often the operator reads the cluster state of this Backup Service (Go duration, e.g. 30s, 2m). Unset: the operator's --service-poll-interval (Helm value servicePollInterval, 30s unless changed); status.pollInterval shows the interval in effect. Running one-shot tasks are polled faster.",
       ),
   })
   .describe('BackupServiceSpec connects the operator to one Couchbase Backup Service.');
@@ -152,6 +154,13 @@ export const BackupServiceStatusSchema = z
     ...managedStatusBase,
     reachable: z.boolean().optional().describe('Whether the last request to the Backup Service succeeded.'),
     activeEndpoint: z.string().max(2048).optional().describe('Endpoint the operator currently talks to.'),
+    pollInterval: z
+      .string()
+      .max(32)
+      .optional()
+      .describe(
+        'Poll interval in effect: spec.pollInterval when set, else the operator flag --service-poll-interval.',
+      ),
     version: z.string().max(64).optional().describe('Couchbase Server version, when known.'),
     profile: z
       .string()

@@ -33,6 +33,31 @@ describe('generated CRDs', () => {
     expect(missing).toEqual([]);
   });
 
+  it.each(schemas)(
+    '$kind: descriptions carry no internal section references (kubectl explain)',
+    ({ def }) => {
+      // Code comments may cite the API reference by section; what `kubectl explain` shows may not.
+      const text = JSON.stringify(buildCrd(def));
+      expect(text.match(/[^"]{0,40}§[^"]{0,20}/g) ?? []).toEqual([]);
+      expect(text).not.toMatch(/\(reference\b/);
+    },
+  );
+
+  it('task types are spelt one way across kinds: the Backup Service upper case', () => {
+    const enumAt = (kind: string, path: string[]) => {
+      let node = schemas.find((s) => s.kind === kind)?.schema as JsonSchema | undefined;
+      for (const p of path) {
+        node =
+          p === '[*]' ? (node?.items as JsonSchema) : (node?.properties as Record<string, JsonSchema>)?.[p];
+      }
+      return node?.enum as string[];
+    };
+    const planTypes = enumAt('BackupPlan', ['spec', 'tasks', '[*]', 'type']);
+    const runTypes = enumAt('BackupRun', ['spec', 'type']);
+    expect(runTypes).toEqual(['BACKUP', 'MERGE']);
+    for (const t of runTypes) expect(planTypes).toContain(t);
+  });
+
   it.each(schemas)('$kind: every spec string, list and map is bounded (CEL cost budget)', ({ schema }) => {
     const unbounded: string[] = [];
     const spec = (schema.properties as Record<string, JsonSchema>).spec as JsonSchema;

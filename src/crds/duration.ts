@@ -12,3 +12,15 @@ export function parseDurationMs(text: string): number {
   }
   return Math.round(total);
 }
+
+/** A millisecond count as the shortest Go-style duration that parses back to it ("30s", "1m30s", "1500ms"). */
+export function formatDurationMs(ms: number): string {
+  if (ms % 1000 !== 0) return `${ms}ms`;
+  let rest = ms / 1000;
+  const h = Math.floor(rest / 3600);
+  rest -= h * 3600;
+  const m = Math.floor(rest / 60);
+  const s = rest - m * 60;
+  const out = `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
+  return out || '0s';
+}

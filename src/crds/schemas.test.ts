@@ -116,7 +116,9 @@ describe('BackupService spec', () => {
       usernameKey: 'username',
       passwordKey: 'password',
     });
-    expect(spec.pollInterval).toBe('30s');
+    // No default: an unset pollInterval follows the operator's --service-poll-interval.
+    expect(spec.pollInterval).toBeUndefined();
+    expect(BackupServiceSpecSchema.parse({ ...good, pollInterval: '2m' }).pollInterval).toBe('2m');
   });
 
   it('accepts a status with conditions', () => {
@@ -357,59 +359,59 @@ describe('BackupRepository spec', () => {
 describe('BackupRun spec', () => {
   const repository = { repositoryRef: { name: 'repo1' } };
   table(BackupRunSpecSchema, [
-    { name: 'full backup', spec: { repository, type: 'Backup', backup: { full: true } }, ok: true },
-    { name: 'merge everything', spec: { repository, type: 'Merge' }, ok: true },
+    { name: 'full backup', spec: { repository, type: 'BACKUP', backup: { full: true } }, ok: true },
+    { name: 'merge everything', spec: { repository, type: 'MERGE' }, ok: true },
     {
       name: 'merge by names',
       spec: {
         repository,
-        type: 'Merge',
+        type: 'MERGE',
         merge: { start: '2020-09-29T21_00_36.511305+01_00', end: '2021-01-20T09_16_13.79441759Z' },
       },
       ok: true,
     },
     {
       name: 'merge by offsets',
-      spec: { repository, type: 'Merge', merge: { offsetStart: 0, offsetEnd: 7 } },
+      spec: { repository, type: 'MERGE', merge: { offsetStart: 0, offsetEnd: 7 } },
       ok: true,
     },
     {
       name: 'merge with start only',
-      spec: { repository, type: 'Merge', merge: { start: '2021-01-20T09_16_13Z' } },
+      spec: { repository, type: 'MERGE', merge: { start: '2021-01-20T09_16_13Z' } },
       ok: false,
     },
     {
       name: 'merge with names and offsets',
       spec: {
         repository,
-        type: 'Merge',
+        type: 'MERGE',
         merge: { start: '2021-01-20T09_16_13Z', end: '2021-01-21T09_16_13Z', offsetStart: 0, offsetEnd: 1 },
       },
       ok: false,
     },
     {
       name: 'merge with a bad name',
-      spec: { repository, type: 'Merge', merge: { start: 'yesterday', end: 'today' } },
+      spec: { repository, type: 'MERGE', merge: { start: 'yesterday', end: 'today' } },
       ok: false,
     },
     {
       name: 'backup options on a merge',
-      spec: { repository, type: 'Merge', backup: { full: true } },
+      spec: { repository, type: 'MERGE', backup: { full: true } },
       ok: false,
     },
     {
       name: 'unmanaged repository',
-      spec: { repository: { serviceRef, repositoryId: 'legacy' }, type: 'Backup' },
+      spec: { repository: { serviceRef, repositoryId: 'legacy' }, type: 'BACKUP' },
       ok: true,
     },
     {
       name: 'unmanaged without service',
-      spec: { repository: { repositoryId: 'legacy' }, type: 'Backup' },
+      spec: { repository: { repositoryId: 'legacy' }, type: 'BACKUP' },
       ok: false,
     },
     {
       name: 'both repository forms',
-      spec: { repository: { ...repository, serviceRef, repositoryId: 'x' }, type: 'Backup' },
+      spec: { repository: { ...repository, serviceRef, repositoryId: 'x' }, type: 'BACKUP' },
       ok: false,
     },
     { name: 'unknown type', spec: { repository, type: 'Restore' }, ok: false },

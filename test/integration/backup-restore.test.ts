@@ -1,7 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  EventsV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBackupRepositoryReconciler } from '../../src/controllers/backup-repository/reconciler.ts';
 import { createBackupRestoreReconciler } from '../../src/controllers/backup-restore/reconciler.ts';
@@ -104,7 +110,7 @@ describe('BackupRestore', () => {
     await emu.createRepository('main', join(dir, 'archive', 'main'));
     await createResource(kc, backupRunKind, namespace, 'nightly', {
       repository: source('main'),
-      type: 'Backup',
+      type: 'BACKUP',
     });
     const run = await waitTerminal(backupRunKind, 'nightly');
     expect(run.status?.phase).toBe('Succeeded');
@@ -188,7 +194,7 @@ describe('BackupRestore', () => {
     });
     await createResource(kc, backupRunKind, namespace, 'managed-run', {
       repository: { repositoryRef: { name: 'managed' } },
-      type: 'Backup',
+      type: 'BACKUP',
     });
     const run = await waitTerminal(backupRunKind, 'managed-run');
     expect(run.status).toMatchObject({ phase: 'Succeeded', repositoryId: 'managed' });
@@ -202,6 +208,79 @@ describe('BackupRestore', () => {
     expect(done.status?.phase).toBe('Succeeded');
     expect(Object.keys(await emu.docs('shop-managed')).length).toBe(3);
   });
+
+  it('waits for a missing BackupRepository with an Event that says to create it or recreate the restore', async () => {
+    await restore('waits-for-repo', { source: { repositoryRef: { name: 'not-yet' } } });
+    const waiting = await waitForResource<OneShotObject>(
+      kc,
+      backupRestoreKind,
+      namespace,
+      'waits-for-repo',
+      (o) => o.status?.conditions?.some((c) => c.reason === 'WaitingForRepository') ?? false,
+    );
+    expect(waiting.status?.phase).toBe('Pending');
+    const message = waiting.status?.conditions?.find((c) => c.type === 'Reconciling')?.message ?? '';
+    expect(message).toContain('BackupRepository not-yet does not exist in this namespace');
+    expect(message).toContain('delete this object and create a new one (its spec is immutable)');
+    // The spec cannot be fixed in place, so the message must not ask for it.
+    expect(message).not.toMatch(/fix spec/i);
+    const events = await waitForEvents('waits-for-repo', 'WaitingForRepository');
+    expect(events[0]).toMatchObject({ type: 'Warning', note: message });
+  });
+
+  it('a Paused repository holds a BackupRun exactly as it holds a trigger token, and both run once Active', async () => {
+    await createResource(kc, backupRepositoryKind, namespace, 'paused-both', {
+      serviceRef: { name: 'cb' },
+      builtInPlan: '_daily_backups',
+      storage: { filesystem: { path: join(dir, 'archive', 'paused-both') } },
+      state: 'Paused',
+      triggers: { backup: 'pb-1' },
+    });
+    const since = emulator.requestLog.lastSeq();
+    await createResource(kc, backupRunKind, namespace, 'paused-run', {
+      repository: { repositoryRef: { name: 'paused-both' } },
+      type: 'BACKUP',
+    });
+    const run = await waitForResource<OneShotObject>(
+      kc,
+      backupRunKind,
+      namespace,
+      'paused-run',
+      (o) => o.status?.conditions?.some((c) => c.reason === 'RepositoryPaused') ?? false,
+    );
+    expect(run.status?.phase).toBe('Pending');
+    expect(run.status?.conditions?.find((c) => c.type === 'Reconciling')?.message).toContain(
+      'Repository paused-both is Paused; the BackupRun waits until it is Active again (set spec.state: Active on BackupRepository paused-both)',
+    );
+    type Repo = OneShotObject & {
+      status?: { state?: string; triggers?: { backup?: { taskName?: string } } };
+    };
+    const repo = await waitForResource<Repo>(kc, backupRepositoryKind, namespace, 'paused-both', (o) =>
+      (o.status?.conditions?.find((c) => c.type === 'Synced')?.message ?? '').includes('waits'),
+    );
+    expect(repo.status?.state).toBe('Paused');
+    await new Promise((r) => setTimeout(r, 1_500));
+    // Neither the run nor the token reached the service while the repository was Paused.
+    expect(taskPostsByRepository(emulator.requestLog.entries({ since }))['paused-both']).toBeUndefined();
+
+    await kc
+      .makeApiClient(CustomObjectsApi)
+      .patchNamespacedCustomObject(
+        { ...crd(backupRepositoryKind), namespace, name: 'paused-both', body: { spec: { state: 'Active' } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    const ran = await waitTerminal(backupRunKind, 'paused-run');
+    expect(ran.status?.phase).toBe('Succeeded');
+    await waitForResource<Repo>(
+      kc,
+      backupRepositoryKind,
+      namespace,
+      'paused-both',
+      (o) => o.status?.triggers?.backup?.taskName !== undefined,
+      60_000,
+    );
+    expect(taskPostsByRepository(emulator.requestLog.entries({ since }))['paused-both']).toBe(2);
+  }, 90_000);
 
   it('ends Failed when the service orphans the task (restart while running)', async () => {
     emulator.faults.patch({ taskDelayMs: 60_000 });
@@ -229,4 +308,21 @@ describe('BackupRestore', () => {
     expect(done.status?.error).toMatch(/orphaned/);
     expect(stalled(done)?.reason).toBe('TaskFailed');
   });
+
+  const crd = (meta: typeof backupRunKind) => ({
+    group: meta.group,
+    version: meta.version,
+    plural: meta.plural,
+  });
+
+  /** Events regarding `name` with `reason`, once there is at least one. */
+  async function waitForEvents(name: string, reason: string, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const list = await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace });
+      const found = list.items.filter((e) => e.regarding?.name === name && e.reason === reason);
+      if (found.length > 0 || Date.now() > deadline) return found;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 });

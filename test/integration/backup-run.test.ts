@@ -80,7 +80,7 @@ describe('BackupRun', () => {
     await env?.close();
   });
 
-  const run = (name: string, repositoryId: string, extra: object = { type: 'Backup' }) =>
+  const run = (name: string, repositoryId: string, extra: object = { type: 'BACKUP' }) =>
     createResource(kc, backupRunKind, namespace, name, {
       repository: { serviceRef: { name: 'cb' }, repositoryId },
       ...extra,
@@ -132,7 +132,7 @@ describe('BackupRun', () => {
 
   it('takes one backup, records the backup name, is Ready, and then stays idle', async () => {
     await emu.createRepository('r1', `${env.archiveDir}/r1`);
-    await run('full', 'r1', { type: 'Backup', backup: { full: true } });
+    await run('full', 'r1', { type: 'BACKUP', backup: { full: true } });
     const done = await waitTerminal('full');
     expect(done.status).toMatchObject({ phase: 'Succeeded', repositoryId: 'r1', progress: 100 });
     expect(done.status?.taskName).toMatch(/^BACKUP-/);
@@ -186,7 +186,7 @@ describe('BackupRun', () => {
     await run('b2', 'r2');
     await waitTerminal('b2');
     const [first, second] = await emu.info('active', 'r2');
-    await run('merge', 'r2', { type: 'Merge', merge: { start: first, end: second } });
+    await run('merge', 'r2', { type: 'MERGE', merge: { start: first, end: second } });
     const done = await waitTerminal('merge');
     expect(done.status?.phase).toBe('Succeeded');
     expect(done.status?.taskName).toMatch(/^MERGE-/);
@@ -214,7 +214,7 @@ describe('BackupRun', () => {
 
     await emu.createRepository('r5', `${env.archiveDir}/r5`);
     await run('bad-merge', 'r5', {
-      type: 'Merge',
+      type: 'MERGE',
       merge: { start: '2020-01-01T00_00_00Z', end: '2020-01-02T00_00_00Z' },
     });
     const badMerge = await waitTerminal('bad-merge');
@@ -231,6 +231,24 @@ describe('BackupRun', () => {
     const posts = taskPostsByRepository(env.emulator.requestLog.entries());
     expect(posts.r4 ?? 0).toBe(0);
     expect(posts.r5 ?? 0).toBe(0);
+  });
+
+  it('rejects the other spelling of a task type at admission, naming the supported values', async () => {
+    // One vocabulary: runs spell task types as BackupPlan tasks and the Backup Service do.
+    for (const [type, name] of [
+      ['Backup', 'mixed-case'],
+      ['backup', 'lower-case'],
+    ] as const) {
+      const err = await run(name, 'r1', { type }).then(
+        () => undefined,
+        (e: unknown) => e as { code?: number; body?: string },
+      );
+      expect(err?.code, type).toBe(422);
+      const message = (JSON.parse(err?.body ?? '{}') as { message?: string }).message;
+      expect(message).toContain(
+        `spec.type: Unsupported value: "${type}": supported values: "BACKUP", "MERGE"`,
+      );
+    }
   });
 
   it('does not resend when the outcome is unknown, until a retry token allows one request', async () => {
@@ -373,7 +391,7 @@ describe('BackupRun', () => {
         await repositoryObject(`repo-${id}`, id);
         await createResource(kc, backupRunKind, namespace, id, {
           repository: { repositoryRef: { name: `repo-${id}` } },
-          type: 'Backup',
+          type: 'BACKUP',
         });
       }
       for (const id of ['orphan-a', 'orphan-b']) {
@@ -416,7 +434,7 @@ describe('BackupRun', () => {
     // does not exist yet, so nothing is sent meanwhile).
     await createResource(kc, backupRunKind, namespace, 'adopter', {
       repository: { repositoryRef: { name: 'repo-adp' } },
-      type: 'Backup',
+      type: 'BACKUP',
     });
     await waitForResource<RunObject>(
       kc,

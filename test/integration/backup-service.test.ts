@@ -25,6 +25,7 @@ interface ServiceObject {
     observedGeneration?: number;
     reachable?: boolean;
     activeEndpoint?: string;
+    pollInterval?: string;
     repositories?: { active: number; paused: number; archived: number; imported: number };
     config?: { historyRotationSize?: number };
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
@@ -193,6 +194,37 @@ describe('BackupService', () => {
       expect(writes).toHaveLength(1);
     } finally {
       await old.close();
+    }
+  });
+
+  it("an unset pollInterval follows the operator's --service-poll-interval, shown in status.pollInterval", async () => {
+    // Its own emulator, so that only this service's polls are counted. The operator of this file
+    // polls every 1 s (the flag); the CRD used to default pollInterval to 30s on every object.
+    const own = await startTestEmulator();
+    try {
+      await createResource(kc, backupServiceKind, namespace, 'flag-interval', {
+        endpoints: [own.emulator.url],
+        credentialsSecretRef: { name: 'cb-admin' },
+      });
+      const ready = await waitForResource<ServiceObject & { spec: { pollInterval?: string } }>(
+        kc,
+        backupServiceKind,
+        namespace,
+        'flag-interval',
+        (o) => hasCondition(o, 'Ready'),
+      );
+      expect(ready.spec.pollInterval).toBeUndefined();
+      expect(ready.status?.pollInterval).toBe('1s');
+      const since = own.emulator.requestLog.lastSeq();
+      await new Promise((r) => setTimeout(r, 4_500));
+      const polls = own.emulator.requestLog.entries({
+        method: 'GET',
+        pathPrefix: '/api/v1/cluster/self',
+        since,
+      });
+      expect(polls.filter((e) => e.path === '/api/v1/cluster/self').length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await own.close();
     }
   });
 

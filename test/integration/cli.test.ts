@@ -225,7 +225,7 @@ describe('kubectl cbbs (plugin discovery, real API server, emulator, operator)',
       );
       expect(run.spec).toEqual({
         repository: { repositoryRef: { name: 'app-daily' } },
-        type: 'Backup',
+        type: 'BACKUP',
         ...(name === 'b1' ? { backup: { full: true } } : {}),
       });
       expect(run.status.phase).toBe('Succeeded');

@@ -255,6 +255,59 @@ describe('the Helm chart', () => {
       ).toBeUndefined();
     });
 
+    it('spreads two replicas over nodes and zones by default, and leaves one replica or explicit rules alone', async () => {
+      type Pod = {
+        affinity?: {
+          podAntiAffinity?: Record<string, { podAffinityTerm?: unknown; topologyKey?: string }[]>;
+        };
+        topologySpreadConstraints?: {
+          topologyKey: string;
+          whenUnsatisfiable: string;
+          labelSelector: unknown;
+        }[];
+      };
+      const podOf = async (values: Record<string, unknown>) => {
+        const docs = await render('spread', 'spread-ns', values);
+        const d = docs.find((x) => x.kind === 'Deployment') as Manifest & {
+          spec: { selector: { matchLabels: Record<string, string> }; template: { spec: Pod } };
+        };
+        return { pod: d.spec.template.spec, selector: d.spec.selector };
+      };
+      const { pod, selector } = await podOf({});
+      const soft = pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
+      expect(soft).toEqual([
+        {
+          weight: 100,
+          podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: selector },
+        },
+      ]);
+      expect(pod.topologySpreadConstraints).toEqual([
+        {
+          maxSkew: 1,
+          topologyKey: 'topology.kubernetes.io/zone',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: selector,
+        },
+      ]);
+      const hard = await podOf({ spread: { nodeAntiAffinity: 'hard', zoneSpread: 'DoNotSchedule' } });
+      expect(hard.pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
+        { topologyKey: 'kubernetes.io/hostname', labelSelector: hard.selector },
+      ]);
+      expect(hard.pod.topologySpreadConstraints?.[0]?.whenUnsatisfiable).toBe('DoNotSchedule');
+      const single = await podOf({ replicaCount: 1, leaderElection: { enabled: false } });
+      expect(single.pod.affinity).toBeUndefined();
+      expect(single.pod.topologySpreadConstraints).toBeUndefined();
+      const own = {
+        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } },
+      };
+      const explicit = await podOf({ affinity: own, spread: { zoneSpread: 'none' } });
+      expect(explicit.pod.affinity).toEqual(own);
+      expect(explicit.pod.topologySpreadConstraints).toBeUndefined();
+      const wrong = await helm(['template', 'bad', chartDir, '--set', 'spread.nodeAntiAffinity=always']);
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.stderr).toContain('nodeAntiAffinity');
+    });
+
     it('renders a ServiceMonitor and a PrometheusRule with the four alerts when enabled', async () => {
       const off = await render('mon', 'mon-ns');
       expect(off.filter((d) => d.apiVersion.startsWith('monitoring.coreos.com'))).toEqual([]);

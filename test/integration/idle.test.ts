@@ -86,7 +86,7 @@ describe('an idle operator', () => {
     }
     await createResource(kc, backupRunKind, namespace, 'first', {
       repository: { repositoryRef: { name: 'orders' } },
-      type: 'Backup',
+      type: 'BACKUP',
       backup: { full: true },
     });
     await wait(backupRunKind, 'first', (o) => o.status?.phase === 'Succeeded');

@@ -141,7 +141,7 @@ describe('objectStore BackupRepository on a real S3 server', () => {
   const run = async (name: string, repository = 'orders'): Promise<Observed> => {
     await createResource(kc, backupRunKind, namespace, name, {
       repository: { repositoryRef: { name: repository } },
-      type: 'Backup',
+      type: 'BACKUP',
     });
     return wait(backupRunKind, name, terminal);
   };
@@ -225,10 +225,10 @@ describe('objectStore BackupRepository on a real S3 server', () => {
     expect(await http(west).docs('shop')).toEqual(expected);
   });
 
-  it('a Merge BackupRun on an objectStore repository fails: the service does not merge cloud repositories', async () => {
+  it('a MERGE BackupRun on an objectStore repository fails: the service does not merge cloud repositories', async () => {
     await createResource(kc, backupRunKind, namespace, 'merge', {
       repository: { repositoryRef: { name: 'orders' } },
-      type: 'Merge',
+      type: 'MERGE',
     });
     const merge = await wait(backupRunKind, 'merge', terminal);
     expect(merge.status?.phase).toBe('Failed');

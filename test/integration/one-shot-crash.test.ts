@@ -113,7 +113,7 @@ describe('one-shot exactly once across crashes and racing replicas', () => {
   const oneShot = async (kind: 'run' | 'restore', name: string, repoId: string) => {
     const source = { serviceRef: { name: 'cb' }, repositoryId: repoId };
     if (kind === 'run') {
-      await createResource(kc, backupRunKind, namespace, name, { repository: source, type: 'Backup' });
+      await createResource(kc, backupRunKind, namespace, name, { repository: source, type: 'BACKUP' });
     } else {
       await createResource(kc, backupRestoreKind, namespace, name, {
         source,

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -104,5 +106,27 @@ describe('controller runtime against the API server', () => {
       reportingInstance: 'test-instance',
       regarding: { kind: 'BackupService', uid: obj.metadata.uid },
     });
+
+    // The README's command shows them, by full name and by short name; the field selector it
+    // used to give is refused by the API server.
+    const kubectl = (...args: string[]) =>
+      spawnSync(
+        join(inject('kubeBinDir'), 'kubectl'),
+        ['--kubeconfig', inject('kubeconfig'), '-n', namespace, ...args],
+        {
+          encoding: 'utf8',
+        },
+      );
+    for (const target of ['backupservice.cbbs.dev/events', 'cbsvc/events']) {
+      const shown = kubectl('events', '--for', target);
+      expect(shown.status, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain('credentials rejected');
+    }
+    const old = kubectl('get', 'events', '--field-selector', 'regarding.name=events');
+    expect(old.status).not.toBe(0);
+    expect(old.stderr).toContain('field label not supported');
+    const involved = kubectl('get', 'events', '--field-selector', 'involvedObject.name=events');
+    expect(involved.status, involved.stderr).toBe(0);
+    expect(involved.stdout).toContain('credentials rejected');
   });
 });

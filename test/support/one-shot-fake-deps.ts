@@ -115,7 +115,7 @@ export function fakeOneShotWorld(options: { backup: () => Promise<{ task_name: s
           resourceVersion: String(++version),
           ...(annotations ? { annotations } : {}),
         },
-        spec: { repository: { serviceRef: { name: 'cb' }, repositoryId: 'r1' }, type: 'Backup' },
+        spec: { repository: { serviceRef: { name: 'cb' }, repositoryId: 'r1' }, type: 'BACKUP' },
       } as BackupRunResource);
     },
     run: (name: string) => runs.get(`ns/${name}`) as BackupRunResource,

@@ -16,7 +16,7 @@ interface MergeArgs extends RepositoryArgs, CreateArgs {
   offsetEnd?: number | undefined;
 }
 
-/** `backup REPO`: creates a BackupRun of type Backup (never a direct REST call: exactly once, in status). */
+/** `backup REPO`: creates a BackupRun of type BACKUP (never a direct REST call: exactly once, in status). */
 export const backupCommand = defineCommand<BackupArgs>({
   command: 'backup <repository>',
   describe: 'Take a backup now by creating a BackupRun',
@@ -35,14 +35,14 @@ export const backupCommand = defineCommand<BackupArgs>({
     const manifest = backupRunManifest({
       target,
       name: args.name ?? objectName(args.repository, args.full ? 'full' : 'backup', ctx.now()),
-      type: 'Backup',
+      type: 'BACKUP',
       full: args.full,
     });
     await createOneShot(ctx, backupRunKind, manifest, args);
   },
 });
 
-/** `merge REPO`: creates a BackupRun of type Merge. */
+/** `merge REPO`: creates a BackupRun of type MERGE. */
 export const mergeCommand = defineCommand<MergeArgs>({
   command: 'merge <repository>',
   describe: 'Merge backups now by creating a BackupRun (all backups, a name range, or a day-offset window)',
@@ -74,7 +74,7 @@ export const mergeCommand = defineCommand<MergeArgs>({
     const manifest = backupRunManifest({
       target,
       name: args.name ?? objectName(args.repository, 'merge', ctx.now()),
-      type: 'Merge',
+      type: 'MERGE',
       merge,
     });
     await createOneShot(ctx, backupRunKind, manifest, args);

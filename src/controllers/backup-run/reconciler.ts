@@ -14,7 +14,7 @@ const runKind: OneShotKind<BackupRunResource> = {
   access: (deps) => deps.kinds.runs,
   source: (obj) => obj.spec.repository,
   requiresActive: true,
-  matcher: (obj) => ({ type: obj.spec.type === 'Backup' ? 'BACKUP' : 'MERGE' }),
+  matcher: (obj) => ({ type: obj.spec.type }),
   async prepare({ obj, client, repository, signal }) {
     const request = runRequest(obj.spec);
     if (request.type === 'BACKUP') {
@@ -50,7 +50,7 @@ const runKind: OneShotKind<BackupRunResource> = {
   async onSucceeded({ obj, run, client, repository, signal }) {
     const named = producedBackupName(run);
     if (named) return { backupName: named };
-    if (obj.spec.type !== 'Backup') return {};
+    if (obj.spec.type !== 'BACKUP') return {};
     // No transfer description: the newest backup is the one this task wrote.
     const info = await client.getRepositoryInfo(repository.state, repository.id, { signal });
     const newest = info.backups[info.backups.length - 1]?.date;

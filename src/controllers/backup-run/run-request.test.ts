@@ -8,21 +8,21 @@ const B = '2026-01-02T00_00_00Z';
 
 describe('runRequest', () => {
   it.each([
-    { reason: 'incremental by default', spec: { type: 'Backup' }, want: { type: 'BACKUP', full: false } },
+    { reason: 'incremental by default', spec: { type: 'BACKUP' }, want: { type: 'BACKUP', full: false } },
     {
       reason: 'full backup',
-      spec: { type: 'Backup', backup: { full: true } },
+      spec: { type: 'BACKUP', backup: { full: true } },
       want: { type: 'BACKUP', full: true },
     },
-    { reason: 'merge everything', spec: { type: 'Merge' }, want: { type: 'MERGE', body: {}, names: [] } },
+    { reason: 'merge everything', spec: { type: 'MERGE' }, want: { type: 'MERGE', body: {}, names: [] } },
     {
       reason: 'merge by names',
-      spec: { type: 'Merge', merge: { start: A, end: B } },
+      spec: { type: 'MERGE', merge: { start: A, end: B } },
       want: { type: 'MERGE', body: { start: A, end: B }, names: [A, B] },
     },
     {
       reason: 'merge by day offsets',
-      spec: { type: 'Merge', merge: { offsetStart: 1, offsetEnd: 2 } },
+      spec: { type: 'MERGE', merge: { offsetStart: 1, offsetEnd: 2 } },
       want: { type: 'MERGE', body: { offset_start: 1, offset_end: 2 }, names: [] },
     },
   ])('$reason', ({ spec, want }) => {

@@ -13,7 +13,7 @@ export type RunRequest =
  * the merge refers to, to be checked against `/info` first.
  */
 export function runRequest(spec: ReadonlyDeep<BackupRunSpec>): RunRequest {
-  if (spec.type === 'Backup') return { type: 'BACKUP', full: spec.backup?.full ?? false };
+  if (spec.type === 'BACKUP') return { type: 'BACKUP', full: spec.backup?.full ?? false };
   const m = spec.merge;
   if (m?.start !== undefined && m.end !== undefined) {
     return { type: 'MERGE', body: { start: m.start, end: m.end }, names: [m.start, m.end] };

@@ -4,6 +4,7 @@ import {
   isBackupApiError,
   serverMessage,
 } from '../../backup-api/index.ts';
+import { formatDurationMs } from '../../crds/duration.ts';
 import { isStale } from '../cluster-observations.ts';
 import type { ManagedKind } from '../engine/managed-kind.ts';
 import type { Refusal } from '../engine/refusal-memory.ts';
@@ -197,8 +198,10 @@ export function createBackupServiceKind(
           configSeen.set(uid, { generation, at: deps.clock.now(), config });
           return { ...observed, config };
         },
-        status: ({ observed, result, now }) =>
-          serviceStatusFor(obj.status, observed, result, generation, now),
+        status: ({ observed, result, now }) => ({
+          ...serviceStatusFor(obj.status, observed, result, generation, now),
+          pollInterval: formatDurationMs(pollOf(obj)),
+        }),
       };
     },
     actionName: (action) => action.kind,

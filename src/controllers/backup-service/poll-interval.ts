@@ -5,16 +5,22 @@ import type { ReadonlyDeep } from '../runtime/index.ts';
 /** The shortest poll interval honoured, also for objects admitted before the CRD enforced it. */
 const MIN_POLL_MS = 1_000;
 
-/** How often a BackupService is polled (pure): its spec.pollInterval, else `fallbackMs`, never under 1 s. */
+/**
+ * How often a BackupService is polled (pure): its spec.pollInterval, else `fallbackMs` (the
+ * operator's --service-poll-interval), never under 1 s.
+ */
 export function servicePollIntervalMs(
   service: ReadonlyDeep<Pick<BackupServiceResource, 'spec'>> | Pick<BackupServiceResource, 'spec'>,
   fallbackMs: number,
 ): number {
   let ms = fallbackMs;
-  try {
-    ms = parseDurationMs(service.spec.pollInterval);
-  } catch {
-    // A malformed value (an old object) polls at the operator's default.
+  const set = service.spec.pollInterval;
+  if (set !== undefined) {
+    try {
+      ms = parseDurationMs(set);
+    } catch {
+      // A malformed value (an old object) polls at the operator's default.
+    }
   }
   return Math.max(MIN_POLL_MS, ms);
 }

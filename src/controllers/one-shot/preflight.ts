@@ -66,6 +66,8 @@ export async function repositoryOf<T extends OneShotResource>(
     return { repo: located.repository };
   }
   await settle(obj, { kind: 'waiting', reason: resolution.reason, message: resolution.message });
+  // Identical Events are counted, not resent, so waiting reconciles do not flood the namespace.
+  event(obj, 'Warning', resolution.reason, 'Resolve', resolution.message);
   return { done: undefined };
 }
 
@@ -100,6 +102,16 @@ export async function firstSendState<T extends OneShotResource>(
     return { done: undefined };
   }
   let state = repo.state;
+  if (kind.requiresActive && observed.state === 'active' && observed.repository.state === 'paused') {
+    // The one rule for Paused repositories: nothing that writes to them starts, whoever asks (the
+    // schedule, a trigger token, a BackupRun); each waits until the repository is Active again.
+    const message = pausedRepositoryMessage(repo, label);
+    await settle(obj, { kind: 'waiting', reason: ONE_SHOT_REASONS.repositoryPaused, message }, {
+      repositoryId: repo.id,
+    } as Partial<StatusOf<T>>);
+    event(obj, 'Normal', ONE_SHOT_REASONS.repositoryPaused, 'Trigger', message);
+    return { done: { requeueAfterMs: tools.deps.timings.servicePollIntervalMs } };
+  }
   if (kind.requiresActive && observed.state !== 'active') {
     const message = `Repository ${repo.id} is ${observed.state}; a ${label} needs an active repository. Create the ${label} on an active repository instead.`;
     await settle(obj, failNow(ONE_SHOT_REASONS.repositoryNotActive, message), {
@@ -125,4 +137,12 @@ export async function firstSendState<T extends OneShotResource>(
     }
   }
   return { state };
+}
+
+/** Why a one-shot waits on a paused repository, and what resumes it (pure). */
+export function pausedRepositoryMessage(repo: ResolvedRepository, label: string): string {
+  const resume = repo.managedBy
+    ? `set spec.state: Active on BackupRepository ${repo.managedBy}`
+    : 'resume it on the Backup Service';
+  return `Repository ${repo.id} is Paused; the ${label} waits until it is Active again (${resume}), as a trigger token does.`;
 }

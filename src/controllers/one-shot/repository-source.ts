@@ -51,7 +51,7 @@ export function resolveRepository(
       return {
         kind: 'waiting',
         reason: ONE_SHOT_REASONS.waitingForRepository,
-        message: `BackupRepository ${name} does not exist in this namespace; create it or fix spec repositoryRef.name.`,
+        message: `BackupRepository ${name} does not exist in this namespace. Create it and this object starts; to use another repository, delete this object and create a new one (its spec is immutable).`,
       };
     }
     const id = repo.status?.repositoryId ?? repo.spec.repositoryId ?? repo.metadata.name;

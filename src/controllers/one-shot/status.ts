@@ -25,6 +25,7 @@ export const ONE_SHOT_REASONS = {
   backupNotFound: 'BackupNotFound',
   noBackups: 'NoBackups',
   repositoryNotActive: 'RepositoryNotActive',
+  repositoryPaused: 'RepositoryPaused',
   repositoryDeleted: 'RepositoryDeleted',
   targetInvalid: 'TargetInvalid',
 } as const;
