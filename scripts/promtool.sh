@@ -29,7 +29,10 @@ src="$(go mod download -json "github.com/prometheus/prometheus@v$PROMETHEUS_VERS
 [ -d "$src" ] || die "could not download github.com/prometheus/prometheus@v$PROMETHEUS_VERSION from the module proxy"
 mkdir -p "$BIN"
 log "building promtool v$PROMETHEUS_VERSION"
-( cd "$src" && GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
+# remove_all_sd leaves out every service-discovery plugin (AWS, Azure, GCE, Kubernetes…): promtool's
+# rule checks and rule unit tests need none of them, and they are most of the build (249 s instead of
+# 1,365 s measured here, the latter on a busier machine).
+( cd "$src" && GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -tags remove_all_sd -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
     -o "$BIN/promtool.tmp" ./cmd/promtool ) >&2
 mv "$BIN/promtool.tmp" "$BIN/promtool"
 log "built in $((SECONDS - start)) s into $BIN"
