@@ -1,6 +1,7 @@
 import { type Backoff, createBackoff } from './backoff.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';
 import type { RuntimeMetrics } from './metrics.ts';
+import { createPartitionSlots } from './partition-slots.ts';
 
 /**
  * A rate-limited, delaying work queue of string keys with client-go semantics.
@@ -72,84 +73,28 @@ export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
   const delayed = new Map<string, { at: number; timer: TimerHandle }>();
   const waiters: Array<(key: string | undefined) => void> = [];
   let shuttingDown = false;
-  const partitionOf = opts.partitionOf;
-  const maxPerPartition = Math.max(1, opts.maxPerPartition ?? 1);
-  /** The partition each handed-out key was counted against. */
-  const handedOutIn = new Map<string, string>();
-  const inFlight = new Map<string, number>();
-  /** Keys (dirty, not queued) waiting for a slot of their partition, in arrival order. */
-  const held = new Map<string, string[]>();
-  let heldCount = 0;
-  /** Partitions with held keys that had a slot freed since they were last served. */
-  const releasable = new Set<string>();
+  const slots = opts.partitionOf
+    ? createPartitionSlots(opts.partitionOf, Math.max(1, opts.maxPerPartition ?? 1))
+    : undefined;
 
-  const length = (): number => queue.length + heldCount;
+  const length = (): number => queue.length + (slots?.held() ?? 0);
   const reportDepth = (): void => {
     metrics?.workqueueDepth.set({ name: opts.name }, length());
-  };
-  const full = (partition: string): boolean => (inFlight.get(partition) ?? 0) >= maxPerPartition;
-
-  const hold = (partition: string, key: string): void => {
-    const line = held.get(partition);
-    if (line) line.push(key);
-    else held.set(partition, [key]);
-    heldCount++;
-  };
-
-  /** The next held key whose partition has a free slot, if any. */
-  const takeReleasable = (): string | undefined => {
-    for (const partition of releasable) {
-      const line = held.get(partition);
-      if (!line || full(partition)) {
-        // Empty, or the slot was taken: the next done() of the partition marks it again.
-        releasable.delete(partition);
-        continue;
-      }
-      const key = line.shift()!;
-      heldCount--;
-      if (line.length === 0) {
-        held.delete(partition);
-        releasable.delete(partition);
-      }
-      return key;
-    }
-    return undefined;
-  };
-
-  const handOut = (key: string, partition: string | undefined): void => {
-    const waiter = waiters.shift()!;
-    dirty.delete(key);
-    processing.add(key);
-    if (partition !== undefined) {
-      handedOutIn.set(key, partition);
-      inFlight.set(partition, (inFlight.get(partition) ?? 0) + 1);
-    }
-    waiter(key);
   };
 
   // Hands queued keys to waiting consumers; called after anything that can make a key available.
   // Held keys whose partition has a free slot go first: they were in line before the queued ones.
   const dispatch = (): void => {
     while (waiters.length > 0) {
-      const key = takeReleasable() ?? queue.shift();
+      const key = slots?.takeReleasable() ?? queue.shift();
       if (key === undefined) break;
-      // Read now, not when added: the object may have moved to another partition meanwhile.
-      const partition = partitionOf?.(key);
-      if (partition !== undefined && full(partition)) hold(partition, key);
-      else handOut(key, partition);
+      if (slots && !slots.admit(key)) continue;
+      const waiter = waiters.shift()!;
+      dirty.delete(key);
+      processing.add(key);
+      waiter(key);
     }
     reportDepth();
-  };
-
-  /** Frees the slot `key` held in its partition. */
-  const release = (key: string): void => {
-    const partition = handedOutIn.get(key);
-    if (partition === undefined) return;
-    handedOutIn.delete(key);
-    const left = (inFlight.get(partition) ?? 1) - 1;
-    if (left > 0) inFlight.set(partition, left);
-    else inFlight.delete(partition);
-    if (held.has(partition)) releasable.add(partition);
   };
 
   const add = (key: string): void => {
@@ -202,7 +147,7 @@ export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
     },
     done(key) {
       processing.delete(key);
-      release(key);
+      slots?.release(key);
       if (shuttingDown) return;
       if (dirty.has(key)) queue.push(key);
       dispatch();
@@ -216,9 +161,7 @@ export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
       for (const { timer } of delayed.values()) clock.clearTimeout(timer);
       delayed.clear();
       queue.length = 0;
-      held.clear();
-      heldCount = 0;
-      releasable.clear();
+      slots?.clear();
       dirty.clear();
       for (const waiter of waiters.splice(0)) waiter(undefined);
       reportDepth();
