@@ -1,18 +1,12 @@
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { parseDurationMs } from '../crds/duration.ts';
 import { CONDITION_TYPES } from '../crds/index.ts';
 import { rpoApplies } from './backup-repository/backup-health.ts';
 import type { BackupRepositoryResource } from './resources.ts';
 import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
-import { REPOSITORY_LABELS, repositoryLabels } from './status-metrics.ts';
+import { conditionIs, repositoryGauge } from './status-metrics.ts';
 
 type Repo = ReadonlyDeep<BackupRepositoryResource>;
-
-/** 1 for a True condition, 0 for False, undefined (no series) while Unknown or absent. */
-function conditionValue(r: Repo, type: string): number | undefined {
-  const status = r.status?.conditions?.find((c) => c.type === type)?.status;
-  return status === 'True' ? 1 : status === 'False' ? 0 : undefined;
-}
 
 /**
  * Seconds since the start of the last successful backup, or since the object's creation while none
@@ -36,24 +30,11 @@ export function registerRepositoryHealthMetrics(
   now: () => number = Date.now,
 ): void {
   const gauge = (name: string, help: string, value: (r: Repo, nowMs: number) => number | undefined) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: [...REPOSITORY_LABELS],
-      registers: [registry],
-      collect() {
-        this.reset();
-        const nowMs = now();
-        for (const r of repositories.list()) {
-          const v = value(r, nowMs);
-          if (v !== undefined) this.set(repositoryLabels(r), v);
-        }
-      },
-    });
+    repositoryGauge(registry, repositories, name, help, (r) => value(r, now()));
   gauge(
     'cbbs_repository_backups_succeeding',
     'Whether the last finished backup of the BackupRepository succeeded (1) or failed (0), from its BackupsSucceeding condition; absent while Unknown.',
-    (r) => conditionValue(r, CONDITION_TYPES.BackupsSucceeding),
+    (r) => conditionIs(r.status?.conditions, CONDITION_TYPES.BackupsSucceeding),
   );
   gauge(
     'cbbs_repository_rpo_objective_seconds',
@@ -69,6 +50,6 @@ export function registerRepositoryHealthMetrics(
   gauge(
     'cbbs_repository_rpo_met',
     'Whether the BackupRepository meets its RPO (1) or not (0), from its RPOMet condition; absent without spec.rpo or while Unknown.',
-    (r) => conditionValue(r, CONDITION_TYPES.RPOMet),
+    (r) => conditionIs(r.status?.conditions, CONDITION_TYPES.RPOMet),
   );
 }

@@ -27,7 +27,8 @@ export function repositoryLabels(r: Repo): RepositoryLabels {
   };
 }
 
-const conditionIs = (
+/** 1 for a True condition, 0 for False, undefined (no series) while Unknown or absent. */
+export const conditionIs = (
   conditions: ReadonlyDeep<{ type: string; status: string }[]> | undefined,
   type: string,
 ): 1 | 0 | undefined => {
@@ -41,7 +42,7 @@ const seconds = (time: string | undefined): number | undefined => {
 };
 
 /** One repository gauge: `value` per repository, no series where it is undefined. */
-function repositoryGauge(
+export function repositoryGauge(
   registry: Registry,
   repositories: ReadonlyStore<BackupRepositoryResource>,
   name: string,
