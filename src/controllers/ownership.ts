@@ -10,6 +10,7 @@
  * server object). No lease or annotation is needed: status and creation times live in the API
  * server, so every replica and every restart computes the same owner from the same caches.
  */
+import type { Refusal } from './engine/refusal-memory.ts';
 import type { ReadonlyDeep } from './runtime/index.ts';
 
 /** The object metadata ownership is decided from. */
@@ -124,4 +125,19 @@ export class OwnedByOtherError extends Error {
     super(message);
     this.owner = owner;
   }
+}
+
+/**
+ * The refusal of a claimant another object owns, or undefined for any other error: it waits
+ * quietly; the owner's deletion or spec change re-enqueues it (dependents.ts) and a slow re-check
+ * covers the rest.
+ */
+export function ownedByOtherRefusal(err: unknown): Refusal | undefined {
+  if (!(err instanceof OwnedByOtherError)) return undefined;
+  return {
+    reason: OWNED_BY_OTHER,
+    message: err.message,
+    waiting: true,
+    recheckAfterMs: OWNERSHIP_RECHECK_MS,
+  };
 }

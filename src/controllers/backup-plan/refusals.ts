@@ -5,7 +5,7 @@ import {
   SERVER_PROFILES,
 } from '../../backup-api/index.ts';
 import type { Refusal } from '../engine/refusal-memory.ts';
-import { OWNED_BY_OTHER, OWNERSHIP_RECHECK_MS, OwnedByOtherError } from '../ownership.ts';
+import { ownedByOtherRefusal } from '../ownership.ts';
 import { PLAN_REASONS } from './status.ts';
 
 /**
@@ -67,14 +67,8 @@ export function planRefusalMessage(args: {
 /** Classifies what a plan reconcile ran into (pure): a refusal, or undefined for a transient error. */
 export function classifyPlanError(err: unknown): Refusal | undefined {
   if (err instanceof ServiceNotReadyError) return { reason: err.reason, message: err.message, waiting: true };
-  // The owner's deletion or spec change re-enqueues this plan (dependents.ts); a slow re-check covers the rest.
-  if (err instanceof OwnedByOtherError)
-    return {
-      reason: OWNED_BY_OTHER,
-      message: err.message,
-      waiting: true,
-      recheckAfterMs: OWNERSHIP_RECHECK_MS,
-    };
+  const owned = ownedByOtherRefusal(err);
+  if (owned) return owned;
   if (err instanceof UnsupportedByServerError) {
     // A new server version changes the refusal's digest, which lets the write through at once.
     return {

@@ -1,6 +1,6 @@
 import { BACKUP_API_ERROR_CODES, isBackupApiError, serverText } from '../../backup-api/index.ts';
 import type { Refusal } from '../engine/refusal-memory.ts';
-import { OWNED_BY_OTHER, OWNERSHIP_RECHECK_MS, OwnedByOtherError } from '../ownership.ts';
+import { ownedByOtherRefusal } from '../ownership.ts';
 import { ConnectionError } from '../service-connections.ts';
 import { REPOSITORY_REASONS as R, type RepositoryAction } from './desired.ts';
 
@@ -51,14 +51,8 @@ export function classifyRepositoryError(
   id: string,
 ): Refusal | undefined {
   if (err instanceof ConnectionError) return { reason: err.code, message: err.message };
-  // The owner's deletion or spec change re-enqueues this repository (dependents.ts); a slow re-check covers the rest.
-  if (err instanceof OwnedByOtherError)
-    return {
-      reason: OWNED_BY_OTHER,
-      message: err.message,
-      waiting: true,
-      recheckAfterMs: OWNERSHIP_RECHECK_MS,
-    };
+  const owned = ownedByOtherRefusal(err);
+  if (owned) return owned;
   // The service's first poll re-enqueues every repository that uses it.
   if (err instanceof WaitingForPollError)
     return { reason: R.waitingForService, message: err.message, waiting: true };
