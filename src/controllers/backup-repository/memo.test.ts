@@ -5,7 +5,7 @@ describe('createMemos', () => {
   it('keeps the memo of an object across reconciles', () => {
     const memos = createMemos();
     const m = memos.of('ns/r', 'uid-1');
-    m.fingerprint = 'f';
+    m.detailsDigest = 'f';
     m.following.set('BACKUP-1', 3);
     expect(memos.of('ns/r', 'uid-1')).toBe(m);
   });
@@ -13,8 +13,7 @@ describe('createMemos', () => {
   it('a recreated object of the same name (new UID) starts afresh, even if its deletion was missed', () => {
     const memos = createMemos();
     const old = memos.of('ns/r', 'uid-1');
-    old.fingerprint = 'f';
-    old.generation = 1;
+    old.detailsDigest = 'f';
     old.direct = { at: 1, observed: undefined };
     old.following.set('BACKUP-1', 3);
     const fresh = memos.of('ns/r', 'uid-2');
@@ -25,8 +24,8 @@ describe('createMemos', () => {
   it('forgets a key', () => {
     const memos = createMemos();
     const m = memos.of('ns/r', 'uid-1');
-    m.fingerprint = 'f';
+    m.detailsDigest = 'f';
     memos.forget('ns/r');
-    expect(memos.of('ns/r', 'uid-1').fingerprint).toBeUndefined();
+    expect(memos.of('ns/r', 'uid-1').detailsDigest).toBeUndefined();
   });
 });

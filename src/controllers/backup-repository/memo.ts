@@ -10,9 +10,8 @@ export const FOLLOW_LOOKS = 20;
  */
 export interface RepositoryMemo {
   uid: string;
-  /** Fingerprint of the repository entry when history/info were last read. */
-  fingerprint?: string;
-  generation?: number;
+  /** What history/info were last read for (generation and repository entry; see status.detailsDigest). */
+  detailsDigest?: string;
   /** Our own read after a write, newer than the shared observation until the next poll. */
   direct?: { at: number; observed: ObservedRepository | undefined };
   /** When this process last sent a write for the repository (its answer may have been lost). */

@@ -115,11 +115,10 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
   const fingerprint = `${repositoryFingerprint(observed)}|${finishedRunsOn(r.deps, r.obj, r.id)}`;
   const { memo } = r;
   const digest = detailsDigest(fingerprint, r.generation);
-  if (!r.forceFetch && memo.fingerprint === fingerprint && memo.generation === r.generation) return true;
-  if (!r.forceFetch && memo.fingerprint === undefined && r.previous?.detailsDigest === digest) {
-    // A restarted operator: status already shows history and backups for this very entry.
-    memo.fingerprint = fingerprint;
-    memo.generation = r.generation;
+  // What this process read last, else (after a restart) what status says was read.
+  const readFor = memo.detailsDigest ?? r.previous?.detailsDigest;
+  if (!r.forceFetch && readFor === digest) {
+    memo.detailsDigest = digest;
     return true;
   }
   const client = r.client();
@@ -137,8 +136,7 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
         ]);
     r.fetched = { history, info, digest };
     for (const t of history) memo.following.delete(t.task_name);
-    memo.fingerprint = fingerprint;
-    memo.generation = r.generation;
+    memo.detailsDigest = digest;
     return true;
   } catch (err) {
     r.ctx.log.warn({ err }, 'could not read task history or info');
