@@ -72,6 +72,19 @@ describe('mirrorRepository', () => {
     expect(mirrorRepository(obs)).toMatchObject(want);
   });
 
+  it('sorts next runs by code units, whatever the locale (upper case first)', () => {
+    const m = mirrorRepository({
+      state: 'active',
+      repository: repo({
+        scheduled: {
+          backup_hourly: { name: 'backup_hourly', task_type: 'BACKUP', next_run: '2025-01-01T11:00:00Z' },
+          Merge_week: { name: 'Merge_week', task_type: 'MERGE', next_run: '2025-01-05T23:40:00Z' },
+        },
+      }),
+    });
+    expect(m.nextRuns?.map((n) => n.taskName)).toEqual(['Merge_week', 'backup_hourly']);
+  });
+
   it('lists next runs and running tasks with progress, sorted', () => {
     const m = mirrorRepository({
       state: 'active',

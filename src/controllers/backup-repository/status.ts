@@ -2,7 +2,7 @@ import type { RepositoryInfo, TaskRun } from '../../backup-api/index.ts';
 import { CONDITION_TYPES } from '../../crds/index.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
-import { type Condition, KStatusState, setCondition, setKStatus } from '../runtime/index.ts';
+import { byCodeUnits, type Condition, KStatusState, setCondition, setKStatus } from '../runtime/index.ts';
 import {
   meanNodeProgress,
   producedBackupName,
@@ -58,7 +58,7 @@ export function mirrorRepository(observed: ObservedRepository): Partial<Status> 
       const time = validTime(s.next_run);
       return type && time ? [{ taskName: s.name, type, time }] : [];
     })
-    .sort((a, b) => a.taskName.localeCompare(b.taskName))
+    .sort((a, b) => byCodeUnits(a.taskName, b.taskName))
     .slice(0, 14);
   const running = [
     ...Object.values(r.running_tasks ?? {}).map((t) => ({ t, oneOff: false })),
@@ -79,7 +79,7 @@ export function mirrorRepository(observed: ObservedRepository): Partial<Status> 
         },
       ];
     })
-    .sort((a, b) => a.taskName.localeCompare(b.taskName))
+    .sort((a, b) => byCodeUnits(a.taskName, b.taskName))
     .slice(0, 32);
   return {
     repositoryId: r.id,

@@ -1,6 +1,7 @@
 import type { RepositoryInfo, TaskRun } from '../../backup-api/index.ts';
 import type { TASK_RESULTS } from '../../crds/index.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
+import { byCodeUnits } from '../runtime/index.ts';
 import { producedBackupName, type TaskRunType, taskRunType, taskTime } from '../task-runs.ts';
 
 // What the task history adds up to, for the metrics: outcomes counted once each, and the duration
@@ -50,7 +51,7 @@ export function countTaskOutcomes(
     counts.set(key, entry);
   }
   return [...counts.values()].sort(
-    (a, b) => a.type.localeCompare(b.type) || a.result.localeCompare(b.result),
+    (a, b) => byCodeUnits(a.type, b.type) || byCodeUnits(a.result, b.result),
   );
 }
 

@@ -1,6 +1,6 @@
 import { type BackupClient, isBackupApiError } from '../../backup-api/index.ts';
 import type { BackupServiceResource } from '../resources.ts';
-import type { ReadonlyDeep } from '../runtime/index.ts';
+import { byCodeUnits, type ReadonlyDeep } from '../runtime/index.ts';
 
 /** How often the configuration is re-read when the spec did not change (drift is rare and cheap to fix). */
 export const CONFIG_RECHECK_MS = 10 * 60_000;
@@ -20,7 +20,7 @@ export type ConfigAction =
 type Spec = ReadonlyDeep<BackupServiceResource['spec']> | BackupServiceResource['spec'];
 
 const sorted = (map: Readonly<Record<string, number>> | undefined) =>
-  JSON.stringify(Object.entries(map ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+  JSON.stringify(Object.entries(map ?? {}).sort(([a], [b]) => byCodeUnits(a, b)));
 
 /** The next configuration write the spec asks for, if any (pure). */
 export function nextConfigAction(spec: Spec, observed: ObservedConfig): ConfigAction | undefined {

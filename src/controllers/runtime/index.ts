@@ -1,6 +1,7 @@
 // Public surface of the generic controller runtime (no Couchbase knowledge lives here).
 export { type Backoff, type BackoffOptions, createBackoff, EXTERNAL_API_BACKOFF } from './backoff.ts';
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock.ts';
+export { byCodeUnits } from './code-unit-order.ts';
 export {
   type Condition,
   type ConditionInput,
