@@ -11,6 +11,7 @@
  * (docs/scale.md). Marking client-node's files side-effect free lets the bundler drop every module
  * nothing imports from.
  */
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
@@ -56,6 +57,32 @@ const clientNodeSideEffectFree: Plugin = {
   },
 };
 
+// Node's built-in modules through require(), not `import`: importing a built-in from an ES module
+// reads every export to build the module's namespace, lazy getters included, and `node:http`'s
+// `WebSocket` getter loads Node's own copy of undici (about 10 MiB of resident memory for code
+// nothing here calls; `crypto.webcrypto` and others are alike). The shim exports the built-in's
+// plain values by name; importing one of its getters by name fails the build, so none is missed.
+const SHIMMED_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_') && m !== 'module'));
+const builtinsThroughRequire: Plugin = {
+  name: 'builtins-through-require',
+  setup(b) {
+    const buildRequire = createRequire(import.meta.url);
+    b.onResolve({ filter: /^(node:)?[a-z][a-z0-9_/]*$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (args.kind !== 'import-statement' || !SHIMMED_BUILTINS.has(name)) return undefined;
+      return { path: name, namespace: 'builtin-through-require' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin-through-require' }, (args) => {
+      const mod = buildRequire(`node:${args.path}`) as object;
+      const names = Object.entries(Object.getOwnPropertyDescriptors(mod))
+        .filter(([name, d]) => 'value' in d && name !== 'default' && /^[A-Za-z_$][\w$]*$/.test(name))
+        .map(([name]) => name);
+      const named = names.length > 0 ? `export const { ${names.join(', ')} } = m;` : '';
+      return { contents: `const m = require('node:${args.path}'); export default m; ${named}`, loader: 'js' };
+    });
+  },
+};
+
 const seaOptions = {
   entryPoints: [{ in: 'src/cli/sea-entry.ts', out: 'kubectl-cbbs' }],
   outExtension: { '.js': '.cjs' },
@@ -86,7 +113,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __cbbsCreateRequire } from 'node:module'; const require = __cbbsCreateRequire(import.meta.url);",
   },
-  plugins: [clientNodeSideEffectFree],
+  plugins: values['cli-sea'] ? [clientNodeSideEffectFree] : [clientNodeSideEffectFree, builtinsThroughRequire],
   // A development dependency: the emulator imports it on first use of an object-store repository
   // only, so it stays a run-time import (which fails with a clear message in the image) instead
   // of about 1 MB of bundled code that nothing in production runs.
