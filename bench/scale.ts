@@ -34,6 +34,8 @@ const HELP = `Usage: npm run bench -- [flags]
   --node-flags "..."      extra Node flags for the operator (after the Dockerfile ENTRYPOINT's own)
   --schedules             the soak: emulators on the real clock, plans with a backup every 10 minutes
                           and an hourly merge (the idle window is then no longer idle)
+  --no-admission-finalizer  leave out the chart's finalizer admission policy (clusters before 1.36:
+                          the operator then writes each finalizer itself)
   --sample-every D        sample RSS and heap every D during the idle window, e.g. 1m
   --memory-limit Q        run the operator in a memory cgroup: chart (the chart's default limit,
                           the default), none, or a quantity such as 192Mi
@@ -56,6 +58,7 @@ const { values } = parseArgs({
     'node-flags': { type: 'string', default: '' },
     'memory-limit': { type: 'string', default: 'chart' },
     schedules: { type: 'boolean', default: false },
+    'no-admission-finalizer': { type: 'boolean', default: false },
     'sample-every': { type: 'string' },
     timeout: { type: 'string' },
     out: { type: 'string', default: 'scale' },
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
     image: imageRuntime(),
     memoryLimitMiB: memoryLimitBytes === undefined ? 'none' : Math.round(memoryLimitBytes / 2 ** 20),
     emulatorClock: values.schedules ? 'real (schedules fire)' : 'manual (no schedule fires)',
+    admissionFinalizer: !values['no-admission-finalizer'],
   };
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   const gitCommit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
@@ -177,6 +181,7 @@ async function main(): Promise<void> {
           nodeFlags,
           memoryLimitBytes,
           schedules: values.schedules,
+          admissionFinalizer: !values['no-admission-finalizer'],
           sampleEveryMs: values['sample-every'] ? parseDurationMs(values['sample-every']) : undefined,
           log,
         }),

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort, startControlPlane } from '../../test/harness/control-plane.ts';
 import { installCrds, readCrds } from '../../test/harness/crds.ts';
+import { installFinalizerPolicy } from './admission-policy.ts';
 import { kubeConfigFrom } from '../../test/harness/kube.ts';
 import {
   EVENTS,
@@ -64,6 +65,8 @@ export interface RunSettings {
   memoryLimitBytes?: number | undefined;
   /** The soak: emulators on the real clock with plans whose tasks fire every few minutes. */
   schedules?: boolean;
+  /** Install the chart's finalizer admission policy for the operator's namespace (as `helm install` does on 1.36+). */
+  admissionFinalizer: boolean;
   /** Sample RSS and heap this often during the idle window (the soak's leak check). */
   sampleEveryMs?: number | undefined;
   log: (line: string) => void;
@@ -185,6 +188,7 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
     emulators.push(...emus);
     const archives = emus.map((_, s) => join(dir, 'operator', `archive-${s}`));
     await kube.createNamespace(NAMESPACE);
+    if (st.admissionFinalizer) await installFinalizerPolicy(st.binDir, plane.kubeconfigPath, NAMESPACE);
     tracker = await startTracker(kube, NAMESPACE, { ...KINDS, events: EVENTS });
     await createFleet(kube, shape, emus, archives, st.createConcurrency, st.schedules === true);
     const expected = { services: st.services, plans: st.services * st.plansPerService, repositories: n };

@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { dump, load, loadAll } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { planWantsFinalizer } from '../../src/controllers/backup-plan/kind.ts';
+import { repositoryWantsFinalizer } from '../../src/controllers/backup-repository/kind.ts';
+import type { BackupPlanResource, BackupRepositoryResource } from '../../src/controllers/resources.ts';
 import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
+import { until } from '../harness/until.ts';
 
 // The chart in deploy/helm/cbbs-operator, checked with the real helm binary and a real
 // kube-apiserver: lint, server-side dry-run of what it renders, the RBAC it grants (applied for real
@@ -69,6 +73,9 @@ function expectSuccess(result: RunResult, what: string): string {
 /** A short random suffix so that cluster-scoped names (ClusterRoles) never collide between runs. */
 const suffix = () => randomBytes(3).toString('hex');
 
+/** What `helm install` finds on a cluster that serves mutating admission policies (1.36+). */
+const MAP_API = 'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy';
+
 describe('the Helm chart', () => {
   let binDir: string;
   let kubeconfig: string;
@@ -109,16 +116,26 @@ describe('the Helm chart', () => {
   }
 
   /** `helm template` output as text (throws when helm fails). */
-  async function renderText(release: string, namespace: string, values: Record<string, unknown> = {}) {
+  async function renderText(
+    release: string,
+    namespace: string,
+    values: Record<string, unknown> = {},
+    extra: readonly string[] = [],
+  ) {
     const file = await valuesFile(values);
     return expectSuccess(
-      await helm(['template', release, chartDir, '--namespace', namespace, '--values', file]),
+      await helm(['template', release, chartDir, '--namespace', namespace, '--values', file, ...extra]),
       'helm template',
     );
   }
 
-  async function render(release: string, namespace: string, values: Record<string, unknown> = {}) {
-    const text = await renderText(release, namespace, values);
+  async function render(
+    release: string,
+    namespace: string,
+    values: Record<string, unknown> = {},
+    extra: readonly string[] = [],
+  ) {
+    const text = await renderText(release, namespace, values, extra);
     return (loadAll(text) as (Manifest | null)[]).filter((d): d is Manifest => d !== null);
   }
 
@@ -354,6 +371,21 @@ describe('the Helm chart', () => {
       );
     });
 
+    it('renders the finalizer policy only where the cluster serves it, and not when disabled', async () => {
+      const policyKinds = async (extra: string[]) =>
+        (await render(`p-${suffix()}`, 'ns', {}, extra))
+          .filter((d) => d.kind.startsWith('MutatingAdmissionPolicy'))
+          .map((d) => d.kind);
+      expect(await policyKinds([])).toEqual([]);
+      expect(await policyKinds(['--api-versions', MAP_API])).toEqual([
+        'MutatingAdmissionPolicy',
+        'MutatingAdmissionPolicyBinding',
+      ]);
+      expect(await policyKinds(['--api-versions', MAP_API, '--set', 'admissionFinalizer.enabled=false'])).toEqual(
+        [],
+      );
+    });
+
     it('grants no wildcard, no delete and nothing beyond the operator verbs in either RBAC mode', async () => {
       const allowed = new Set(['get', 'list', 'watch', 'patch', 'update', 'create']);
       for (const values of [{}, namespacedValues(['team-a', 'team-b'])]) {
@@ -414,13 +446,14 @@ describe('the Helm chart', () => {
 
     it('accepts everything the default values render (server-side dry run)', async () => {
       const namespace = await createTestNamespace(kc, 'helm-default');
-      const text = await renderText(`d-${suffix()}`, namespace);
+      const text = await renderText(`d-${suffix()}`, namespace, {}, ['--api-versions', MAP_API]);
       const docs = (loadAll(text) as (Manifest | null)[]).filter(Boolean);
       const lines = await dryRun(text);
       expect(lines).toHaveLength(docs.length);
       for (const line of lines) expect(line).toMatch(/\(server dry run\)$/);
       expect(lines.filter((l) => l.startsWith('customresourcedefinition'))).toHaveLength(5);
       expect(lines.some((l) => l.startsWith('clusterrole.rbac.authorization.k8s.io/'))).toBe(true);
+      expect(lines.some((l) => l.startsWith('mutatingadmissionpolicy.admissionregistration.k8s.io/'))).toBe(true);
     });
 
     it('accepts everything the namespaced values render (server-side dry run)', async () => {
@@ -576,6 +609,87 @@ describe('the Helm chart', () => {
         ...clusterWideNever,
       ]);
       expect(wrong).toEqual([]);
+    });
+
+    it('adds the finalizer at admission exactly where the operator wants it, in watched namespaces only', async () => {
+      const [watched, other] = await Promise.all([
+        createTestNamespace(kc, 'helm-fin'),
+        createTestNamespace(kc, 'helm-fin-other'),
+      ]);
+      const release = `f-${suffix()}`;
+      const policy = await renderText(release, watched, namespacedValues([watched]), [
+        '--api-versions',
+        MAP_API,
+        '--show-only',
+        'templates/finalizer-policy.yaml',
+      ]);
+      expectSuccess(await kubectl(['apply', '-f', '-'], policy), 'kubectl apply (policy)');
+      try {
+        /** The object as admission leaves it (server-side dry run: nothing is stored). */
+        const admitted = async <T>(doc: Record<string, unknown>): Promise<T> =>
+          JSON.parse(
+            expectSuccess(
+              await kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(doc)),
+              'kubectl create --dry-run=server',
+            ),
+          ) as T;
+        const repository = (namespace: string, spec: object = {}, finalizers?: string[]) => ({
+          apiVersion: 'cbbs.dev/v1alpha1',
+          kind: 'BackupRepository',
+          metadata: { name: `r-${suffix()}`, namespace, ...(finalizers ? { finalizers } : {}) },
+          spec: {
+            serviceRef: { name: 'svc' },
+            planRef: { name: 'plan' },
+            storage: { filesystem: { path: '/backups' } },
+            ...spec,
+          },
+        });
+        const plan = (spec: object = {}) => ({
+          apiVersion: 'cbbs.dev/v1alpha1',
+          kind: 'BackupPlan',
+          metadata: { name: `p-${suffix()}`, namespace: watched },
+          spec: {
+            serviceRef: { name: 'svc' },
+            tasks: [{ name: 'daily', type: 'BACKUP', schedule: { frequency: 1, period: 'DAYS', time: '01:00' } }],
+            ...spec,
+          },
+        });
+        const FINALIZER = 'cbbs.dev/finalizer';
+        // The policy is live once the API server has loaded it: a repository starts getting the finalizer.
+        await until(async () => {
+          const r = await admitted<BackupRepositoryResource>(repository(watched));
+          return r.metadata.finalizers?.includes(FINALIZER) === true;
+        }, 20_000);
+
+        const repositories: [string, Record<string, unknown>, boolean][] = [
+          ['a managed repository', repository(watched), true],
+          ['an observed repository', repository(watched, { managementPolicy: 'Observe' }), false],
+          ['a repository that keeps its backups', repository(watched, { deletionPolicy: 'Retain' }), true],
+          ['a repository outside the watched namespaces', repository(other), false],
+        ];
+        for (const [what, doc, want] of repositories) {
+          const r = await admitted<BackupRepositoryResource>(doc);
+          expect(r.metadata.finalizers?.includes(FINALIZER) ?? false, what).toBe(want);
+          if (r.metadata.namespace === watched) expect(repositoryWantsFinalizer(r), what).toBe(want);
+        }
+        const plans: [string, Record<string, unknown>, boolean][] = [
+          ['a plan with the default deletionPolicy (Retain)', plan(), false],
+          ['a plan deleted with its object', plan({ deletionPolicy: 'Delete' }), true],
+          ['an observed plan', plan({ managementPolicy: 'Observe', deletionPolicy: 'Delete' }), false],
+        ];
+        for (const [what, doc, want] of plans) {
+          const p = await admitted<BackupPlanResource>(doc);
+          expect(p.metadata.finalizers?.includes(FINALIZER) ?? false, what).toBe(want);
+          expect(planWantsFinalizer(p), what).toBe(want);
+        }
+        // Finalizers of others stay; ours is added once, never twice.
+        const theirs = await admitted<BackupRepositoryResource>(repository(watched, {}, ['example.com/keep']));
+        expect(theirs.metadata.finalizers).toEqual(['example.com/keep', FINALIZER]);
+        const ours = await admitted<BackupRepositoryResource>(repository(watched, {}, [FINALIZER]));
+        expect(ours.metadata.finalizers).toEqual([FINALIZER]);
+      } finally {
+        await kubectl(['delete', '--ignore-not-found', '-f', '-'], policy);
+      }
     });
   });
 });

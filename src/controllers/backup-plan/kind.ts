@@ -117,6 +117,15 @@ export function publishedVersion(
  * poll, which also re-enqueues a plan whose server plans changed. Another BackupPlan that owns the
  * same server plan (ownership.ts) keeps this one from writing anything.
  */
+/**
+ * Whether a plan carries the finalizer (pure): only a plan we may delete; Retain and Observe let
+ * the object go at once. The chart's admission policy (templates/finalizer-policy.yaml) says the
+ * same in CEL.
+ */
+export function planWantsFinalizer(obj: Pick<PlanObj, 'spec'>): boolean {
+  return obj.spec.managementPolicy === 'Manage' && obj.spec.deletionPolicy === 'Delete';
+}
+
 export function createBackupPlanKind(
   deps: ControllerDeps,
 ): ManagedKind<PlanObj, PlanObserved, PlanAction, PlanDetail, Status> {
@@ -126,8 +135,7 @@ export function createBackupPlanKind(
     store: access.store as ManagedKind<PlanObj, PlanObserved, PlanAction, PlanDetail, Status>['store'],
     client: access.client,
     finalizer: FINALIZER,
-    // Only a plan we may delete needs a finalizer; Retain and Observe let the object go at once.
-    wantsFinalizer: (obj) => obj.spec.managementPolicy === 'Manage' && obj.spec.deletionPolicy === 'Delete',
+    wantsFinalizer: planWantsFinalizer,
     pollIntervalMs: reader.pollOf,
     session(obj, ctx) {
       const planName = planNameOf(obj);

@@ -51,6 +51,14 @@ const refusalScope = (o: Observed) =>
  * mirrors it all into status. An observation older than its bound is not mirrored: status says the
  * service is unreachable and keeps the last known data.
  */
+/**
+ * Whether a repository carries the finalizer (pure): unless it is only observed, deleting it acts
+ * on the server. The chart's admission policy (templates/finalizer-policy.yaml) says the same in CEL.
+ */
+export function repositoryWantsFinalizer(obj: Pick<BackupRepositoryResource, 'spec'>): boolean {
+  return obj.spec.managementPolicy !== 'Observe';
+}
+
 export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind {
   const access = deps.kinds.repositories;
   const memos = createMemos();
@@ -58,7 +66,7 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
     store: access.store as RepositoryKind['store'],
     client: access.client,
     finalizer: FINALIZER,
-    wantsFinalizer: (obj) => obj.spec.managementPolicy !== 'Observe',
+    wantsFinalizer: repositoryWantsFinalizer,
     session(obj, ctx) {
       const r = startReconcile(deps, memos, obj, ctx);
       const { spec } = obj;
