@@ -11,7 +11,11 @@ const FINALIZER = 'cbbs.dev/finalizer';
  * its finalizer policy, bound to `namespace` (the chart with watchNamespaces = [namespace]), then
  * waits until the API server applies it (a dry-run create comes back with the finalizer).
  */
-export async function installFinalizerPolicy(binDir: string, kubeconfig: string, namespace: string): Promise<void> {
+export async function installFinalizerPolicy(
+  binDir: string,
+  kubeconfig: string,
+  namespace: string,
+): Promise<void> {
   const { stdout: manifests } = await run(join(binDir, 'helm'), [
     'template',
     'bench',
@@ -25,8 +29,11 @@ export async function installFinalizerPolicy(binDir: string, kubeconfig: string,
   ]);
   const kubectl = (args: string[], input: string) =>
     new Promise<string>((resolve, reject) => {
-      const child = execFile(join(binDir, 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], (err, out, errOut) =>
-        err ? reject(new Error(`kubectl ${args.join(' ')}: ${errOut || err.message}`)) : resolve(out),
+      const child = execFile(
+        join(binDir, 'kubectl'),
+        [`--kubeconfig=${kubeconfig}`, ...args],
+        (err, out, errOut) =>
+          err ? reject(new Error(`kubectl ${args.join(' ')}: ${errOut || err.message}`)) : resolve(out),
       );
       child.stdin?.end(input);
     });
@@ -35,11 +42,17 @@ export async function installFinalizerPolicy(binDir: string, kubeconfig: string,
     apiVersion: 'cbbs.dev/v1alpha1',
     kind: 'BackupRepository',
     metadata: { name: 'admission-probe', namespace },
-    spec: { serviceRef: { name: 'probe' }, planRef: { name: 'probe' }, storage: { filesystem: { path: '/probe' } } },
+    spec: {
+      serviceRef: { name: 'probe' },
+      planRef: { name: 'probe' },
+      storage: { filesystem: { path: '/probe' } },
+    },
   });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const admitted = JSON.parse(await kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], probe)) as {
+    const admitted = JSON.parse(
+      await kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], probe),
+    ) as {
       metadata: { finalizers?: string[] };
     };
     if (admitted.metadata.finalizers?.includes(FINALIZER)) return;

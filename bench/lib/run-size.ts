@@ -7,8 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort, startControlPlane } from '../../test/harness/control-plane.ts';
 import { installCrds, readCrds } from '../../test/harness/crds.ts';
-import { installFinalizerPolicy } from './admission-policy.ts';
 import { kubeConfigFrom } from '../../test/harness/kube.ts';
+import { installFinalizerPolicy } from './admission-policy.ts';
 import {
   EVENTS,
   type FleetShape,

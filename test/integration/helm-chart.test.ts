@@ -381,9 +381,9 @@ describe('the Helm chart', () => {
         'MutatingAdmissionPolicy',
         'MutatingAdmissionPolicyBinding',
       ]);
-      expect(await policyKinds(['--api-versions', MAP_API, '--set', 'admissionFinalizer.enabled=false'])).toEqual(
-        [],
-      );
+      expect(
+        await policyKinds(['--api-versions', MAP_API, '--set', 'admissionFinalizer.enabled=false']),
+      ).toEqual([]);
     });
 
     it('grants no wildcard, no delete and nothing beyond the operator verbs in either RBAC mode', async () => {
@@ -453,7 +453,9 @@ describe('the Helm chart', () => {
       for (const line of lines) expect(line).toMatch(/\(server dry run\)$/);
       expect(lines.filter((l) => l.startsWith('customresourcedefinition'))).toHaveLength(5);
       expect(lines.some((l) => l.startsWith('clusterrole.rbac.authorization.k8s.io/'))).toBe(true);
-      expect(lines.some((l) => l.startsWith('mutatingadmissionpolicy.admissionregistration.k8s.io/'))).toBe(true);
+      expect(lines.some((l) => l.startsWith('mutatingadmissionpolicy.admissionregistration.k8s.io/'))).toBe(
+        true,
+      );
     });
 
     it('accepts everything the namespaced values render (server-side dry run)', async () => {
@@ -650,7 +652,9 @@ describe('the Helm chart', () => {
           metadata: { name: `p-${suffix()}`, namespace: watched },
           spec: {
             serviceRef: { name: 'svc' },
-            tasks: [{ name: 'daily', type: 'BACKUP', schedule: { frequency: 1, period: 'DAYS', time: '01:00' } }],
+            tasks: [
+              { name: 'daily', type: 'BACKUP', schedule: { frequency: 1, period: 'DAYS', time: '01:00' } },
+            ],
             ...spec,
           },
         });
@@ -683,7 +687,9 @@ describe('the Helm chart', () => {
           expect(planWantsFinalizer(p), what).toBe(want);
         }
         // Finalizers of others stay; ours is added once, never twice.
-        const theirs = await admitted<BackupRepositoryResource>(repository(watched, {}, ['example.com/keep']));
+        const theirs = await admitted<BackupRepositoryResource>(
+          repository(watched, {}, ['example.com/keep']),
+        );
         expect(theirs.metadata.finalizers).toEqual(['example.com/keep', FINALIZER]);
         const ours = await admitted<BackupRepositoryResource>(repository(watched, {}, [FINALIZER]));
         expect(ours.metadata.finalizers).toEqual([FINALIZER]);

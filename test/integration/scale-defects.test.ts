@@ -1,12 +1,14 @@
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Operator } from '../../src/controllers/operator.ts';
+import type { BackupRepositoryResource } from '../../src/controllers/resources.ts';
 import { backupRepositoryKind, backupServiceKind } from '../../src/crds/index.ts';
 import { startTestEmulator, type TestEmulator } from '../harness/emulator.ts';
 import { createTestNamespace, kubeConfigFrom } from '../harness/kube.ts';
 import {
   createCredentialsSecret,
   createResource,
+  getResource,
   hasCondition,
   startTestOperator,
   waitForResource,
@@ -119,11 +121,16 @@ describe('scale: repositories of a service that was never polled', () => {
     expect(creates.length).toBe(12);
     // Each create asks for a fresh poll; the floor lets one through per second.
     expect(polls.length).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
-    // A repository created a moment ago has no task history and no backups to read.
+    // One read per repository: the absence confirmed before the create (the last poll predates the
+    // object). A repository created a moment ago has no task history and no backups to read, and
+    // the poll each create asks for shows it: no read of its own after the create.
     const reads = burstEnv.emulator.requestLog
       .entries({ since, method: 'GET', pathPrefix: '/api/v1/cluster/self/repository/active/burst-' })
-      .map((e) => e.path.split('?')[0])
-      .filter((p) => p?.endsWith('/taskHistory') || p?.endsWith('/info'));
-    expect(reads).toEqual([]);
+      .map((e) => e.path.split('?')[0]);
+    expect(reads.sort()).toEqual(names.map((n) => `/api/v1/cluster/self/repository/active/${n}`).sort());
+    // Ready came from the poll's record of the server, not from what the operator sent.
+    const ready = await getResource<BackupRepositoryResource>(kc, backupRepositoryKind, namespace, 'burst-0');
+    expect(ready.status?.repositoryId).toBe('burst-0');
+    expect(ready.status?.repo).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -1,5 +1,5 @@
 import type { ObservedRepository } from '../cluster-observations.ts';
-import type { ManagedKind } from '../engine/managed-kind.ts';
+import { AwaitPoll, type ManagedKind } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
 import { readRepository } from '../repository-reads.ts';
 import { type BackupRepositoryResource, FINALIZER } from '../resources.ts';
@@ -22,7 +22,7 @@ import {
   specApplied,
 } from './desired.ts';
 import { createMemos } from './memo.ts';
-import { observeRepository } from './observe.ts';
+import { observeRepository, servicePollMs } from './observe.ts';
 import { startReconcile } from './reconcile-state.ts';
 import { classifyRepositoryError } from './refusals.ts';
 import { mirrorRepository, settleRepository } from './settle.ts';
@@ -103,7 +103,18 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
           // change at once.
           deps.kinds.services.enqueue(r.serviceKey);
           r.forceFetch = true;
-          r.createdEmpty = action.kind === 'create';
+          if (action.kind === 'create') {
+            r.memo.createdEmpty = true;
+            r.memo.createdHere = true;
+          }
+          if (action.kind === 'create' && (r.obj.spec.state ?? 'Active') === 'Active') {
+            // That poll shows the new repository to every repository created in the same second
+            // with one request; a read of each would be one round trip more per repository. A
+            // repository to be paused or archived next goes on at once, on a read of its own:
+            // nothing may run on it in between.
+            r.memo.awaitingPollSince = deps.clock.now();
+            return new AwaitPoll(servicePollMs(deps, r.serviceKey));
+          }
           // A failed read after a successful write is no refusal of the write: retried with backoff.
           const after = await readRepository(client, ACTION_PATH_STATE[action.kind], r.id, ctx.signal).catch(
             (err: unknown) => {
@@ -158,7 +169,14 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
           }
         : { type: EventType.Normal, reason: ACTION_EVENT[action.kind], action: action.kind, note };
     },
-    statusEvents: (obj, before, after, acted) => repositoryStatusEvents(obj, before, after, acted),
+    statusEvents: (obj, before, after, acted) => {
+      // The create may have been an earlier reconcile's (one that awaited the poll).
+      const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+      const madeHere =
+        acted.some((a) => a.kind === 'create' || a.kind === 'import') ||
+        memos.of(key, obj.metadata.uid ?? key).createdHere === true;
+      return repositoryStatusEvents(obj, before, after, madeHere);
+    },
     refusedEvent: (_obj, refusal, action) =>
       action
         ? {

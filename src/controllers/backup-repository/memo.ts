@@ -16,6 +16,15 @@ export interface RepositoryMemo {
   direct?: { at: number; observed: ObservedRepository | undefined };
   /** When this process last sent a write for the repository (its answer may have been lost). */
   lastWriteAt?: number;
+  /**
+   * This process created the repository and started nothing on it since: until history and info
+   * are first read (or something is started) both are known empty without asking.
+   */
+  createdEmpty?: boolean;
+  /** When this process created the repository, until a poll shows it. */
+  awaitingPollSince?: number | undefined;
+  /** This process created the repository (the first status that shows it is no adoption). */
+  createdHere?: boolean;
   /** One-off tasks this process started and has not yet seen in task history, with looks left. */
   following: Map<string, number>;
 }

@@ -1,5 +1,7 @@
 import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
 import { isStale, type ObservedRepository, pollSawCreation } from '../cluster-observations.ts';
+import { AwaitPoll } from '../engine/managed-kind.ts';
+import type { ControllerDeps } from '../operator.ts';
 import { readRepository } from '../repository-reads.ts';
 import { findCondition, KStatusState } from '../runtime/index.ts';
 import type { RepositoryReconcile } from './reconcile-state.ts';
@@ -12,7 +14,9 @@ import { ObservationStaleError, WaitingForPollError } from './refusals.ts';
  * poll predates the object (a server repository it should adopt may be newer than the poll). No
  * poll yet, or a poll too old to mirror, ends the observation.
  */
-export async function observeRepository(r: RepositoryReconcile): Promise<ObservedRepository | undefined> {
+export async function observeRepository(
+  r: RepositoryReconcile,
+): Promise<ObservedRepository | undefined | AwaitPoll> {
   const { deps, obj, id, memo, serviceKey } = r;
   const { spec } = obj;
   const { signal } = r.ctx;
@@ -29,10 +33,7 @@ export async function observeRepository(r: RepositoryReconcile): Promise<Observe
       Boolean(r.previous?.conditions?.length) && serviceReady,
     );
   }
-  const pollMs = service
-    ? servicePollIntervalMs(service, deps.timings.servicePollIntervalMs)
-    : deps.timings.servicePollIntervalMs;
-  if (isStale(observation, pollMs, deps.clock.now())) {
+  if (isStale(observation, servicePollMs(deps, serviceKey), deps.clock.now())) {
     throw new ObservationStaleError(
       `The Backup Service of BackupService ${spec.serviceRef.name} has not answered since ${new Date(observation.at).toISOString()}; the status below is what it said then`,
     );
@@ -41,6 +42,14 @@ export async function observeRepository(r: RepositoryReconcile): Promise<Observe
     memo.direct && memo.direct.at >= observation.at
       ? memo.direct.observed
       : deps.observations.findRepository(serviceKey, id);
+  if (observed) memo.awaitingPollSince = undefined;
+  // Created by this process a moment ago: the poll the create asked for shows it (a reconcile
+  // started by anything else meanwhile would only read it for itself); past the bound it is read.
+  const awaitedMs =
+    memo.awaitingPollSince === undefined ? undefined : deps.clock.now() - memo.awaitingPollSince;
+  if (!observed && awaitedMs !== undefined && awaitedMs < AWAIT_POLL_MS)
+    return new AwaitPoll(AWAIT_POLL_MS - awaitedMs);
+  memo.awaitingPollSince = undefined;
   if (memo.following.size > 0 && observed?.state === 'active') {
     observed = r.remember(await readRepository(client, 'active', id, signal));
   }
@@ -51,4 +60,18 @@ export async function observeRepository(r: RepositoryReconcile): Promise<Observe
     observed = r.remember(await readRepository(client, spec.import ? 'imported' : 'active', id, signal));
   }
   return observed;
+}
+
+/**
+ * How long a repository this process created waits for a poll to show it before it is read: the
+ * create asks for a poll at once and the poll floor is one second, so a few floors.
+ */
+export const AWAIT_POLL_MS = 5_000;
+
+/** The poll interval in effect for the BackupService at `serviceKey`. */
+export function servicePollMs(deps: ControllerDeps, serviceKey: string): number {
+  const service = deps.kinds.services.store.get(serviceKey);
+  return service
+    ? servicePollIntervalMs(service, deps.timings.servicePollIntervalMs)
+    : deps.timings.servicePollIntervalMs;
 }

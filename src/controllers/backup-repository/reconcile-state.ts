@@ -32,8 +32,6 @@ export interface RepositoryReconcile {
   fetched?: { history: TaskRun[]; info: RepositoryInfo; digest: string } | undefined;
   /** Something moved that history and info must show (an action, a trigger, a task finished). */
   forceFetch: boolean;
-  /** This reconcile created the repository and started nothing on it: it has no history and no backups. */
-  createdEmpty?: boolean;
   client(): BackupClient;
   /** Keeps our own read as newer than the shared poll until the next poll. */
   remember(o: ObservedRepository | undefined): ObservedRepository | undefined;

@@ -59,7 +59,7 @@ export async function settleRepository(
     for (const name of t.follow) r.memo.following.set(name, FOLLOW_LOOKS);
     if (t.recorded || t.sent) {
       r.forceFetch = true;
-      r.createdEmpty = false;
+      r.memo.createdEmpty = false;
     }
     if (t.error !== undefined) throw t.error;
     if (t.sent) observed = r.remember(await readRepository(r.client(), 'active', r.id, r.ctx.signal));
@@ -124,10 +124,10 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
   const client = r.client();
   const { signal } = r.ctx;
   try {
-    // Known without asking: a repository created a moment ago with nothing running has no task
-    // history and no backups (so their total size is 0): two requests fewer per repository in a
-    // cold sync. Its first task changes the fingerprint and both are read then.
-    const knownEmpty = r.createdEmpty === true && runningNames(observed).size === 0;
+    // Known without asking: a repository this process created, with nothing running since, has no
+    // task history and no backups (so their total size is 0): two requests fewer per repository in
+    // a cold sync. Its first task changes the fingerprint and both are read then.
+    const knownEmpty = memo.createdEmpty === true && runningNames(observed).size === 0;
     const [history, info] = knownEmpty
       ? [[], { name: observed.repository.repo, size: 0, count: 0, backups: [] }]
       : await Promise.all([
@@ -135,6 +135,7 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
           client.getRepositoryInfo(observed.state, r.id, { signal }),
         ]);
     r.fetched = { history, info, digest };
+    memo.createdEmpty = false;
     for (const t of history) memo.following.delete(t.task_name);
     memo.detailsDigest = digest;
     return true;

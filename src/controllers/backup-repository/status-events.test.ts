@@ -75,7 +75,7 @@ describe('repositoryStatusEvents', () => {
         task('hourly', 'failed', '2026-12-01T10:00:00Z', { error: 'disk on fire' }),
       ],
     };
-    const events = repositoryStatusEvents(obj(), { backups: summary }, after, []);
+    const events = repositoryStatusEvents(obj(), { backups: summary }, after, false);
     expect(events.map((e) => [e.type, e.reason])).toEqual([
       ['Warning', STATUS_EVENTS.backupFailed],
       ['Normal', STATUS_EVENTS.mergeSucceeded],
@@ -86,33 +86,33 @@ describe('repositoryStatusEvents', () => {
   it('records RPOMissed on the flip to False and RPORestored on the flip back, nothing while it holds', () => {
     const met = { conditions: [cond('RPOMet', 'True', 'WithinObjective')] };
     const missed = { conditions: [cond('RPOMet', 'False', 'NoSuccessSince', 'missed at x')] };
-    expect(repositoryStatusEvents(obj(), met, missed, []).map((e) => e.reason)).toEqual([
+    expect(repositoryStatusEvents(obj(), met, missed, false).map((e) => e.reason)).toEqual([
       STATUS_EVENTS.rpoMissed,
     ]);
-    expect(repositoryStatusEvents(obj(), missed, missed, [])).toEqual([]);
-    expect(repositoryStatusEvents(obj(), missed, met, []).map((e) => e.reason)).toEqual([
+    expect(repositoryStatusEvents(obj(), missed, missed, false)).toEqual([]);
+    expect(repositoryStatusEvents(obj(), missed, met, false).map((e) => e.reason)).toEqual([
       STATUS_EVENTS.rpoRestored,
     ]);
-    expect(repositoryStatusEvents(obj(), met, met, [])).toEqual([]);
+    expect(repositoryStatusEvents(obj(), met, met, false)).toEqual([]);
   });
 
   it('records DriftDetected when Synced turns Drifted, once', () => {
     const synced = { conditions: [cond('Synced', 'True', 'Synced')] };
     const drifted = { conditions: [cond('Synced', 'False', 'Drifted', 'plan: server "a", spec "b"')] };
-    const events = repositoryStatusEvents(obj(), synced, drifted, []);
+    const events = repositoryStatusEvents(obj(), synced, drifted, false);
     expect(events).toEqual([
       expect.objectContaining({ type: 'Warning', reason: STATUS_EVENTS.driftDetected }),
     ]);
-    expect(repositoryStatusEvents(obj(), drifted, drifted, [])).toEqual([]);
+    expect(repositoryStatusEvents(obj(), drifted, drifted, false)).toEqual([]);
   });
 
   it('records Adopted when a repository is first seen without being created here (not under Observe)', () => {
     const found: Status = { state: 'Active', repositoryId: 'daily', planName: '_daily_backups' };
-    expect(repositoryStatusEvents(obj(), {}, found, []).map((e) => e.reason)).toEqual([
+    expect(repositoryStatusEvents(obj(), {}, found, false).map((e) => e.reason)).toEqual([
       STATUS_EVENTS.adopted,
     ]);
-    expect(repositoryStatusEvents(obj(), {}, found, [{ kind: 'create', plan: 'p' }])).toEqual([]);
-    expect(repositoryStatusEvents(obj({ managementPolicy: 'Observe' }), {}, found, [])).toEqual([]);
-    expect(repositoryStatusEvents(obj(), found, found, [])).toEqual([]);
+    expect(repositoryStatusEvents(obj(), {}, found, true)).toEqual([]);
+    expect(repositoryStatusEvents(obj({ managementPolicy: 'Observe' }), {}, found, false)).toEqual([]);
+    expect(repositoryStatusEvents(obj(), found, found, false)).toEqual([]);
   });
 });

@@ -2,7 +2,6 @@ import { CONDITION_TYPES } from '../../crds/index.ts';
 import { CLOCK_SKEW_MARGIN_MS } from '../intent/index.ts';
 import type { BackupRepositoryResource } from '../resources.ts';
 import { type EventInput, EventType } from '../runtime/index.ts';
-import type { RepositoryAction } from './desired.ts';
 import { REPOSITORY_REASONS } from './desired.ts';
 
 type Repo = BackupRepositoryResource;
@@ -100,7 +99,7 @@ export function repositoryStatusEvents(
   obj: Repo,
   before: Status | undefined,
   after: Status,
-  acted: readonly RepositoryAction[],
+  madeHere: boolean,
 ): EventInput[] {
   const events = newlyFinishedTasks(before, after, obj.metadata.creationTimestamp).map(taskFinishedEvent);
   const rpo = conditionOf(after, CONDITION_TYPES.RPOMet);
@@ -131,7 +130,6 @@ export function repositoryStatusEvents(
       note: synced.message,
     });
   }
-  const madeHere = acted.some((a) => a.kind === 'create' || a.kind === 'import');
   if (
     obj.spec.managementPolicy !== 'Observe' &&
     !madeHere &&

@@ -50,9 +50,7 @@ export function countTaskOutcomes(
     entry.count += 1;
     counts.set(key, entry);
   }
-  return [...counts.values()].sort(
-    (a, b) => byCodeUnits(a.type, b.type) || byCodeUnits(a.result, b.result),
-  );
+  return [...counts.values()].sort((a, b) => byCodeUnits(a.type, b.type) || byCodeUnits(a.result, b.result));
 }
 
 /** One task run: its name and start as status records them. */

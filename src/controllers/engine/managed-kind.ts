@@ -44,6 +44,20 @@ export type Result<A, D> =
   /** Deletion waits for the cleanup to succeed or for its deadline. */
   | { kind: 'deleting'; reason: string; message: string };
 
+/**
+ * What `act` resolves to when the result of its write is seen by the next poll of the external API
+ * rather than by a read of its own: the reconcile ends after the write, with no status write (the
+ * status would only say "not seen yet", and be written again a moment later); the poll's change
+ * enqueues the object again, or `lookAgainMs` does if no poll shows it. A cold sync of thousands of
+ * creates then costs the write and one status write per object, plus one shared poll per second.
+ */
+export class AwaitPoll {
+  readonly lookAgainMs: number;
+  constructor(lookAgainMs: number) {
+    this.lookAgainMs = lookAgainMs;
+  }
+}
+
 /** Everything the kind's status function is computed from (pure). */
 export interface StatusInput<T, O, A, D> {
   obj: T;
@@ -69,12 +83,18 @@ export interface Settled<T, O, D> {
  * the session, not in shared mutable state.
  */
 export interface ReconcileSession<T, O, A, D, S> {
-  /** Reads the external object (GETs only). Throws what the API answered. */
-  observe(): Promise<O>;
+  /**
+   * Reads the external object (GETs only). Throws what the API answered. Resolves
+   * {@link AwaitPoll} when the result of a write of this process is on its way with the next poll.
+   */
+  observe(): Promise<O | AwaitPoll>;
   /** Pure: the next single write, or done. */
   decide(observed: O): Decision<A, D>;
-  /** Performs one write; resolves the observation after it. */
-  act(action: A, observed: O): Promise<O>;
+  /**
+   * Performs one write; resolves the observation after it, or {@link AwaitPoll} when the external
+   * API's next poll shows the write (a read of its own would only repeat it).
+   */
+  act(action: A, observed: O): Promise<O | AwaitPoll>;
   /** Work once nothing is left to write (details read, trigger tokens); may throw like `act`. */
   settle?(observed: O, detail: D): Promise<Settled<T, O, D>>;
   /**

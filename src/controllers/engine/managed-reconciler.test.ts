@@ -7,7 +7,7 @@ import {
   setKStatus,
   TerminalError,
 } from '../runtime/index.ts';
-import type { ManagedKind, ManagedObject, Result } from './managed-kind.ts';
+import { AwaitPoll, type ManagedKind, type ManagedObject, type Result } from './managed-kind.ts';
 import { createManagedReconciler } from './managed-reconciler.ts';
 
 // A fake kind: an object mirrors one "server value"; the only action is `set` (a write of the
@@ -243,6 +243,32 @@ describe('managed reconciler: result policy', () => {
     expect(t.get().status?.observedGeneration).toBe(1);
     expect(t.events.map((e) => e.reason)).toEqual(['Set']);
     expect(out).toEqual({ requeueAfterMs: 60_000 });
+  });
+
+  it('ends after a write whose result the next poll shows: its Event, no status write, a look again', async () => {
+    t.changeSession((base) => ({
+      ...base,
+      async act(action, observed) {
+        await base.act(action, observed);
+        return new AwaitPoll(30_000);
+      },
+    }));
+    const reconcile = t.make();
+    expect(await reconcile(t.req, t.ctx)).toEqual({ requeueAfterMs: 30_000 });
+    expect(t.calls).toMatchObject({ act: 1, patchStatus: 0 });
+    expect(t.get().status).toBeUndefined();
+    expect(t.events.map((e) => e.reason)).toEqual(['Set']);
+    // The reconcile the poll starts observes the write and writes status once, acting no more.
+    await reconcile(t.req, t.ctx);
+    expect(t.calls).toMatchObject({ act: 1, patchStatus: 1 });
+    expect(readyOf(t.get())?.status).toBe('True');
+  });
+
+  it('ends without deciding or writing while an observation awaits the poll', async () => {
+    t.changeSession((base) => ({ ...base, observe: async () => new AwaitPoll(1_500) }));
+    expect(await t.make()(t.req, t.ctx)).toEqual({ requeueAfterMs: 1_500 });
+    expect(t.calls).toMatchObject({ act: 0, patchStatus: 0 });
+    expect(t.events).toEqual([]);
   });
 
   it('makes no write at all when reconciling a settled object again', async () => {

@@ -1,6 +1,6 @@
 import { isConflict, type ReconcileContext, type ReconcileOutcome, TerminalError } from '../runtime/index.ts';
 import { type EngineCore, earliest } from './engine-core.ts';
-import type { ManagedObject, ReconcileSession, Result } from './managed-kind.ts';
+import { AwaitPoll, type ManagedObject, type ReconcileSession, type Result } from './managed-kind.ts';
 import {
   observationDigest,
   type Refusal,
@@ -55,7 +55,10 @@ export async function reconcileLive<T extends ManagedObject, O, A, D, S extends 
     pollMs: kind.pollIntervalMs?.(obj),
   };
   try {
-    run.observed = await run.session.observe();
+    const seen = await run.session.observe();
+    // Nothing to decide before the poll shows our write, and nothing new to say in status.
+    if (seen instanceof AwaitPoll) return { requeueAfterMs: seen.lookAgainMs };
+    run.observed = seen;
     for (let step = 0; ; step++) {
       const decision = run.session.decide(run.observed);
       if (decision.kind === 'done') return await finish(core, run, decision.detail, decision.requeueAfterMs);
@@ -66,9 +69,14 @@ export async function reconcileLive<T extends ManagedObject, O, A, D, S extends 
       }
       const held = await heldBack(core, run, run.action);
       if (held) return held.outcome;
-      run.observed = await run.session.act(run.action, run.observed);
+      const after = await run.session.act(run.action, run.observed);
       run.acted.push(run.action);
       run.memory = undefined;
+      if (after instanceof AwaitPoll) {
+        core.record(run.obj, kind.actedEvent?.(run.obj, run.action, run.observed));
+        return { requeueAfterMs: after.lookAgainMs };
+      }
+      run.observed = after;
       core.record(run.obj, kind.actedEvent?.(run.obj, run.action, run.observed));
     }
   } catch (err) {
