@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { type ComputedSeries, registerComputedMetric } from './computed-metric.ts';
 import type { BackupRepositoryResource, BackupServiceResource } from './resources.ts';
 import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
 
@@ -49,16 +50,14 @@ export function repositoryGauge(
   help: string,
   value: (r: Repo) => number | undefined,
 ): void {
-  new Gauge({
+  registerComputedMetric(registry, {
     name,
     help,
-    labelNames: [...REPOSITORY_LABELS],
-    registers: [registry],
-    collect() {
-      this.reset();
+    type: 'gauge',
+    *series(): Iterable<ComputedSeries> {
       for (const r of repositories.list()) {
         const v = value(r);
-        if (v !== undefined) this.set(repositoryLabels(r), v);
+        if (v !== undefined) yield { labels: repositoryLabels(r), value: v };
       }
     },
   });
@@ -72,15 +71,13 @@ function repositoryByTypeGauge(
   help: string,
   values: (r: Repo) => ReadonlyMap<string, number>,
 ): void {
-  new Gauge({
+  registerComputedMetric(registry, {
     name,
     help,
-    labelNames: [...REPOSITORY_LABELS, 'type'],
-    registers: [registry],
-    collect() {
-      this.reset();
+    type: 'gauge',
+    *series(): Iterable<ComputedSeries> {
       for (const r of repositories.list()) {
-        for (const [type, v] of values(r)) this.set({ ...repositoryLabels(r), type }, v);
+        for (const [type, v] of values(r)) yield { labels: { ...repositoryLabels(r), type }, value: v };
       }
     },
   });
@@ -158,96 +155,80 @@ export function registerRepositoryMetrics(
     'Tasks running now on the repository, by task type.',
     runningByType,
   );
-  new Counter({
+  registerComputedMetric(registry, {
     name: 'cbbs_repository_tasks_total',
     help: "Finished tasks by type (BACKUP, MERGE, PRUNE, RESTORE) and result (succeeded, failed, skipped), counted from the server's task history and persisted in status.taskOutcomes: restarts and leader changes never count a task twice.",
-    labelNames: [...REPOSITORY_LABELS, 'type', 'result'],
-    registers: [registry],
-    collect() {
-      this.reset();
+    type: 'counter',
+    *series(): Iterable<ComputedSeries> {
       for (const r of repositories.list()) {
         for (const o of r.status?.taskOutcomes ?? []) {
-          this.inc({ ...repositoryLabels(r), type: o.type, result: o.result }, o.count);
+          yield { labels: { ...repositoryLabels(r), type: o.type, result: o.result }, value: o.count };
         }
       }
     },
   });
 }
 
-/** One BackupService gauge from a condition: 1 True, 0 False, no series while Unknown. */
-function serviceConditionGauge(
+/** One BackupService gauge: `values` gives its series per service (label values beyond namespace and service). */
+function serviceGauge(
   registry: Registry,
   services: ReadonlyStore<BackupServiceResource>,
   name: string,
   help: string,
-  condition: string,
+  values: (s: Service) => Iterable<[Record<string, string>, number]>,
 ): void {
-  new Gauge({
+  registerComputedMetric(registry, {
     name,
     help,
-    labelNames: [...SERVICE_LABELS],
-    registers: [registry],
-    collect() {
-      this.reset();
+    type: 'gauge',
+    *series(): Iterable<ComputedSeries> {
       for (const s of services.list() as Service[]) {
-        const v = conditionIs(s.status?.conditions, condition);
-        if (v !== undefined) this.set({ namespace: s.metadata.namespace ?? '', service: s.metadata.name }, v);
+        const base = { namespace: s.metadata.namespace ?? '', service: s.metadata.name };
+        for (const [labels, value] of values(s)) yield { labels: { ...base, ...labels }, value };
       }
     },
   });
 }
+
+/** 1 True, 0 False, no series while Unknown, of one condition of a BackupService. */
+const conditionSeries =
+  (condition: string) =>
+  (s: Service): [Record<string, string>, number][] => {
+    const v = conditionIs(s.status?.conditions, condition);
+    return v === undefined ? [] : [[{}, v]];
+  };
 
 /** Registers the BackupService figures, computed from the service cache at scrape time. */
 export function registerServiceMetrics(
   registry: Registry,
   services: ReadonlyStore<BackupServiceResource>,
 ): void {
-  serviceConditionGauge(
+  serviceGauge(
     registry,
     services,
     'cbbs_backup_service_reachable',
     'Whether the last poll of the Backup Service was answered (1) or not (0).',
-    'ServiceReachable',
+    conditionSeries('ServiceReachable'),
   );
-  serviceConditionGauge(
+  serviceGauge(
     registry,
     services,
     'cbbs_backup_service_credentials_valid',
     'Whether the Backup Service accepts the credentials (1) or not (0).',
-    'CredentialsValid',
+    conditionSeries('CredentialsValid'),
   );
-  new Gauge({
-    name: 'cbbs_backup_service_repositories',
-    help: 'Repositories on the Backup Service by state (active, paused, archived, imported), managed or not.',
-    labelNames: [...SERVICE_LABELS, 'state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of services.list() as Service[]) {
-        for (const [state, n] of Object.entries(s.status?.repositories ?? {})) {
-          this.set({ namespace: s.metadata.namespace ?? '', service: s.metadata.name, state }, n);
-        }
-      }
-    },
-  });
-  new Gauge({
-    name: 'cbbs_backup_service_info',
-    help: 'Always 1, per BackupService, with the Couchbase Server version and the API profile it implies (empty until read).',
-    labelNames: [...SERVICE_LABELS, 'version', 'profile'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of services.list() as Service[]) {
-        this.set(
-          {
-            namespace: s.metadata.namespace ?? '',
-            service: s.metadata.name,
-            version: s.status?.version ?? '',
-            profile: s.status?.profile ?? '',
-          },
-          1,
-        );
-      }
-    },
-  });
+  serviceGauge(
+    registry,
+    services,
+    'cbbs_backup_service_repositories',
+    'Repositories on the Backup Service by state (active, paused, archived, imported), managed or not.',
+    (s) => Object.entries(s.status?.repositories ?? {}).map(([state, n]) => [{ state }, n]),
+  );
+  serviceGauge(
+    registry,
+    services,
+    'cbbs_backup_service_info',
+    'Always 1, per BackupService, with the Couchbase Server version and the API profile it implies (empty until read).',
+    (s) => [[{ version: s.status?.version ?? '', profile: s.status?.profile ?? '' }, 1]],
+  );
 }
