@@ -75,9 +75,10 @@ describe('createCustomResourceClient', () => {
 });
 
 describe('shared dispatcher', () => {
-  it('applies the credentials on every request and reuses the first dispatcher', async () => {
+  it('applies the credentials once per reuse window, again after a 401, and keeps the first dispatcher', async () => {
     const used: number[] = [];
     let built = 0;
+    let nowMs = 0;
     const kc = {
       getCurrentCluster: () => server.kc.getCurrentCluster(),
       async applySecurityAuthentication(ctx: {
@@ -98,16 +99,27 @@ describe('shared dispatcher', () => {
         );
       },
     };
-    const rest = createKubeRest(kc as never);
+    const rest = createKubeRest(kc as never, { now: () => nowMs, credentialsReuseMs: 10_000 });
     server.create('ns', 'one');
-    for (let i = 0; i < 3; i++) await rest.request({ method: 'GET', path: `${server.watchPath('ns')}/one` });
-    expect(server.requests.slice(-3).map((r) => r.headers.authorization)).toEqual([
+    const get = () => rest.request({ method: 'GET', path: `${server.watchPath('ns')}/one` });
+    for (let i = 0; i < 3; i++) await get();
+    expect(built).toBe(1);
+    nowMs = 10_000;
+    await get();
+    expect(built).toBe(2);
+    // A token rejected while reused (it rotated): retried once with freshly applied credentials.
+    server.replyNext(401, { kind: 'Status', code: 401, reason: 'Unauthorized' });
+    await get();
+    expect(built).toBe(3);
+    expect(server.requests.slice(-6).map((r) => r.headers.authorization)).toEqual([
       'Bearer token-1',
+      'Bearer token-1',
+      'Bearer token-1',
+      'Bearer token-2',
       'Bearer token-2',
       'Bearer token-3',
     ]);
-    expect(built).toBe(3);
-    expect(used).toEqual([1, 1, 1]);
+    expect(used).toEqual([1, 1, 1, 1, 1, 1]);
   });
 });
 

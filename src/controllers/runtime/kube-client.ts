@@ -18,7 +18,21 @@ export interface KubeRestOptions {
   /** Abort every non-watch request after this long; 30 s unless told. */
   requestTimeoutMs?: number;
   userAgent?: string;
+  /** How long applied credentials are reused; {@link CREDENTIALS_REUSE_MS} unless told. */
+  credentialsReuseMs?: number;
+  /** The clock of that reuse (tests). */
+  now?: () => number;
 }
+
+/**
+ * How long the credentials client-node applied are reused before it is asked again. Applying them
+ * reads the CA, certificate and key files synchronously and builds an undici Agent each time (the
+ * operator keeps only the first): per request, that was most of the operator's CPU per status
+ * write in a cold sync. Tokens that rotate are re-read within this time (client-node itself
+ * re-reads a token file at most once a minute), and a 401 on reused credentials is retried once
+ * with fresh ones.
+ */
+export const CREDENTIALS_REUSE_MS = 10_000;
 
 /** One Kubernetes API request. */
 export interface KubeRequest {
@@ -85,8 +99,12 @@ export function createKubeRest(kc: Authentication, opts: KubeRestOptions = {}): 
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
   const userAgent = opts.userAgent ?? 'cbbs-operator';
   let shared: Dispatcher | undefined;
+  let credentials: { headers: Record<string, string>; at: number } | undefined;
+  const now = opts.now ?? Date.now;
+  const reuseMs = opts.credentialsReuseMs ?? CREDENTIALS_REUSE_MS;
 
-  async function authenticated(): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher }> {
+  /** Applies the kubeconfig's credentials: headers, and the dispatcher the first time. */
+  async function applyCredentials(): Promise<Record<string, string>> {
     const headers: Record<string, string> = {};
     let fresh: Dispatcher | undefined;
     const context = {
@@ -101,25 +119,44 @@ export function createKubeRest(kc: Authentication, opts: KubeRestOptions = {}): 
     await kc.applySecurityAuthentication(context as never);
     if (shared === undefined && fresh !== undefined) shared = fresh;
     else if (fresh !== undefined && fresh !== shared) void fresh.close().catch(() => undefined);
-    return { headers, dispatcher: shared ?? getGlobalDispatcher() };
+    credentials = { headers, at: now() };
+    return headers;
+  }
+
+  async function authenticated(): Promise<{
+    headers: Record<string, string>;
+    dispatcher: Dispatcher;
+    reused: boolean;
+  }> {
+    const reused = credentials !== undefined && now() - credentials.at < reuseMs;
+    const headers = reused && credentials ? credentials.headers : await applyCredentials();
+    return { headers: { ...headers }, dispatcher: shared ?? getGlobalDispatcher(), reused };
   }
 
   async function send(req: KubeRequest, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
-    const { headers, dispatcher } = await authenticated();
-    headers['user-agent'] = userAgent;
-    headers.accept = req.accept ?? 'application/json';
     let body: string | undefined;
-    if (req.body !== undefined) {
-      body = JSON.stringify(req.body);
-      headers['content-type'] = req.contentType ?? 'application/json';
+    if (req.body !== undefined) body = JSON.stringify(req.body);
+    const attempt = async () => {
+      const { headers, dispatcher, reused } = await authenticated();
+      headers['user-agent'] = userAgent;
+      headers.accept = req.accept ?? 'application/json';
+      if (body !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
+      const res = await request(server + req.path + queryString(req.query), {
+        method: req.method,
+        headers,
+        dispatcher,
+        ...(body === undefined ? {} : { body }),
+        ...(signal ? { signal } : {}),
+      });
+      return { res, reused };
+    };
+    let { res, reused } = await attempt();
+    if (res.statusCode === 401 && reused) {
+      // The token may have rotated since the credentials were applied: once more with fresh ones.
+      await res.body.dump();
+      credentials = undefined;
+      ({ res, reused } = await attempt());
     }
-    const res = await request(server + req.path + queryString(req.query), {
-      method: req.method,
-      headers,
-      dispatcher,
-      ...(body === undefined ? {} : { body }),
-      ...(signal ? { signal } : {}),
-    });
     if (res.statusCode >= 200 && res.statusCode < 300) return res;
     throw new KubeApiError(res.statusCode, await res.body.text(), req.method, req.path);
   }
