@@ -113,7 +113,9 @@ const result = await build({
   banner: {
     js: "import { createRequire as __cbbsCreateRequire } from 'node:module'; const require = __cbbsCreateRequire(import.meta.url);",
   },
-  plugins: values['cli-sea'] ? [clientNodeSideEffectFree] : [clientNodeSideEffectFree, builtinsThroughRequire],
+  plugins: values['cli-sea']
+    ? [clientNodeSideEffectFree]
+    : [clientNodeSideEffectFree, builtinsThroughRequire],
   // A development dependency: the emulator imports it on first use of an object-store repository
   // only, so it stays a run-time import (which fails with a clear message in the image) instead
   // of about 1 MB of bundled code that nothing in production runs.
