@@ -61,7 +61,8 @@ const clientNodeSideEffectFree: Plugin = {
 // reads every export to build the module's namespace, lazy getters included, and `node:http`'s
 // `WebSocket` getter loads Node's own copy of undici (about 10 MiB of resident memory for code
 // nothing here calls; `crypto.webcrypto` and others are alike). The shim exports the built-in's
-// plain values by name; importing one of its getters by name fails the build, so none is missed.
+// plain values by name (as the Node that builds has them); importing one of its getters by name,
+// or reading one from a namespace import, fails the build.
 const SHIMMED_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_') && m !== 'module'));
 const builtinsThroughRequire: Plugin = {
   name: 'builtins-through-require',
@@ -109,6 +110,8 @@ const result = await build({
   legalComments: 'linked',
   metafile: values.metafile,
   logLevel: 'warning',
+  // A namespace import's getter the built-in shim leaves out would be undefined: an error, not a warning.
+  logOverride: { 'import-is-undefined': 'error' },
   // CommonJS dependencies (prom-client, pino…) call require(); an ES module has none of its own.
   banner: {
     js: "import { createRequire as __cbbsCreateRequire } from 'node:module'; const require = __cbbsCreateRequire(import.meta.url);",

@@ -27,7 +27,8 @@ export function registerComputedMetric(registry: Registry, metric: ComputedMetri
     help,
     type,
     aggregator: 'sum',
-    get: async () => ({ name, help, type, aggregator: 'sum', values: [...metric.series()] }),
+    // The registry may rename it (OpenMetrics counters): read the name at scrape time.
+    get: async () => ({ name: computed.name, help, type, aggregator: 'sum', values: [...metric.series()] }),
     reset: () => {},
   };
   registry.registerMetric(computed as unknown as Metric);

@@ -13,8 +13,6 @@ type Service = ReadonlyDeep<BackupServiceResource>;
 
 /** The labels of every repository series. */
 export const REPOSITORY_LABELS = ['namespace', 'repository', 'plan', 'service'] as const;
-/** The labels of every BackupService series. */
-export const SERVICE_LABELS = ['namespace', 'service'] as const;
 
 type RepositoryLabels = Record<(typeof REPOSITORY_LABELS)[number], string>;
 

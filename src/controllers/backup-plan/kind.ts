@@ -110,14 +110,6 @@ export function publishedVersion(
 }
 
 /**
- * The BackupPlan as a managed kind: creates, replaces (drift or spec change) and deletes one plan on
- * the Backup Service, adopts an existing plan of the same name, and mirrors a plan read-only under
- * `managementPolicy: Observe`. An edit of a plan in use is rolled out as a new version (rollout.ts).
- * Steady state: no request of its own; the plans come from the one `GET /plan` per BackupService per
- * poll, which also re-enqueues a plan whose server plans changed. Another BackupPlan that owns the
- * same server plan (ownership.ts) keeps this one from writing anything.
- */
-/**
  * Whether a plan carries the finalizer (pure): only a plan we may delete; Retain and Observe let
  * the object go at once. The chart's admission policy (templates/finalizer-policy.yaml) says the
  * same in CEL.
@@ -125,6 +117,15 @@ export function publishedVersion(
 export function planWantsFinalizer(obj: Pick<PlanObj, 'spec'>): boolean {
   return obj.spec.managementPolicy === 'Manage' && obj.spec.deletionPolicy === 'Delete';
 }
+
+/**
+ * The BackupPlan as a managed kind: creates, replaces (drift or spec change) and deletes one plan on
+ * the Backup Service, adopts an existing plan of the same name, and mirrors a plan read-only under
+ * `managementPolicy: Observe`. An edit of a plan in use is rolled out as a new version (rollout.ts).
+ * Steady state: no request of its own; the plans come from the one `GET /plan` per BackupService per
+ * poll, which also re-enqueues a plan whose server plans changed. Another BackupPlan that owns the
+ * same server plan (ownership.ts) keeps this one from writing anything.
+ */
 
 export function createBackupPlanKind(
   deps: ControllerDeps,

@@ -44,6 +44,14 @@ const refusalScope = (o: Observed) =>
     : null;
 
 /**
+ * Whether a repository carries the finalizer (pure): unless it is only observed, deleting it acts
+ * on the server. The chart's admission policy (templates/finalizer-policy.yaml) says the same in CEL.
+ */
+export function repositoryWantsFinalizer(obj: Pick<BackupRepositoryResource, 'spec'>): boolean {
+  return obj.spec.managementPolicy !== 'Observe';
+}
+
+/**
  * The BackupRepository as a managed kind. It reads the repository from the shared
  * `GET /cluster/self` observation (no per-repository polling), performs one decided action at a
  * time (create, import, pause, resume, change plan, archive), runs trigger tokens exactly once,
@@ -51,13 +59,6 @@ const refusalScope = (o: Observed) =>
  * mirrors it all into status. An observation older than its bound is not mirrored: status says the
  * service is unreachable and keeps the last known data.
  */
-/**
- * Whether a repository carries the finalizer (pure): unless it is only observed, deleting it acts
- * on the server. The chart's admission policy (templates/finalizer-policy.yaml) says the same in CEL.
- */
-export function repositoryWantsFinalizer(obj: Pick<BackupRepositoryResource, 'spec'>): boolean {
-  return obj.spec.managementPolicy !== 'Observe';
-}
 
 export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind {
   const access = deps.kinds.repositories;
@@ -97,14 +98,19 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
           // A write whose answer is lost may still have happened: until a poll newer than it, an
           // absence is confirmed with a read (observe).
           r.memo.lastWriteAt = deps.clock.now();
-          await performAction({ client, obj: r.obj, id: r.id, action, observed, deps, signal: ctx.signal });
+          try {
+            await performAction({ client, obj: r.obj, id: r.id, action, observed, deps, signal: ctx.signal });
+          } finally {
+            // Only a poll started after the answer is sure to show the write.
+            r.memo.lastWriteAt = deps.clock.now();
+          }
           // A fresh poll of the service now (one request, coalesced) rather than at its next
           // interval, so the objects that follow this repository (runs, restores, plans) see the
           // change at once.
           deps.kinds.services.enqueue(r.serviceKey);
           r.forceFetch = true;
           if (action.kind === 'create') {
-            r.memo.createdEmpty = true;
+            r.memo.createdEmptyAt = deps.clock.now();
             r.memo.createdHere = true;
           }
           if (action.kind === 'create' && (r.obj.spec.state ?? 'Active') === 'Active') {

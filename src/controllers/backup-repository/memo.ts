@@ -5,8 +5,9 @@ export const FOLLOW_LOOKS = 20;
 
 /**
  * In-memory knowledge of one object, tied to its UID (a recreated object with the same name starts
- * afresh). Losing it (restart) costs one extra history/info read, nothing else: refusals live in
- * status.refusal, trigger intents in status.triggers.
+ * afresh). Losing it (restart) costs one extra history/info read and, for a repository created a
+ * moment before the restart and not yet in a poll, an `Adopted` Event beside its `Created` one;
+ * refusals live in status.refusal, trigger intents in status.triggers.
  */
 export interface RepositoryMemo {
   uid: string;
@@ -17,10 +18,11 @@ export interface RepositoryMemo {
   /** When this process last sent a write for the repository (its answer may have been lost). */
   lastWriteAt?: number;
   /**
-   * This process created the repository and started nothing on it since: until history and info
-   * are first read (or something is started) both are known empty without asking.
+   * When this process created the repository, if it started nothing on it since: until history
+   * and info are first read (or something is started), and for a minute at most, both are known
+   * empty without asking.
    */
-  createdEmpty?: boolean;
+  createdEmptyAt?: number | undefined;
   /** When this process created the repository, until a poll shows it. */
   awaitingPollSince?: number | undefined;
   /** This process created the repository (the first status that shows it is no adoption). */

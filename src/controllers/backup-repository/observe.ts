@@ -12,7 +12,8 @@ import { ObservationStaleError, WaitingForPollError } from './refusals.ts';
  * write while it is newer than the BackupService's last poll, else that poll's entry. A running task
  * we started is followed with one read; an absent repository is confirmed with one read when the
  * poll predates the object (a server repository it should adopt may be newer than the poll). No
- * poll yet, or a poll too old to mirror, ends the observation.
+ * poll yet, or a poll too old to mirror, ends the observation. A repository this process has just
+ * created is awaited (AwaitPoll) until a poll shows it, for {@link AWAIT_POLL_MS} at most, then read.
  */
 export async function observeRepository(
   r: RepositoryReconcile,
@@ -50,13 +51,16 @@ export async function observeRepository(
   if (!observed && awaitedMs !== undefined && awaitedMs < AWAIT_POLL_MS)
     return new AwaitPoll(AWAIT_POLL_MS - awaitedMs);
   memo.awaitingPollSince = undefined;
+  // The wait ran out with no poll showing it: read it, whatever the polls since say (one may
+  // have reached the service before the create did).
+  const waitedOut = !observed && awaitedMs !== undefined;
   if (memo.following.size > 0 && observed?.state === 'active') {
     observed = r.remember(await readRepository(client, 'active', id, signal));
   }
   const pollIsNewer =
     pollSawCreation(observation.at, obj.metadata.creationTimestamp) &&
     (memo.lastWriteAt === undefined || observation.at > memo.lastWriteAt);
-  if (!observed && spec.managementPolicy !== 'Observe' && !pollIsNewer) {
+  if (!observed && spec.managementPolicy !== 'Observe' && (!pollIsNewer || waitedOut)) {
     observed = r.remember(await readRepository(client, spec.import ? 'imported' : 'active', id, signal));
   }
   return observed;

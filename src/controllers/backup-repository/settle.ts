@@ -59,7 +59,7 @@ export async function settleRepository(
     for (const name of t.follow) r.memo.following.set(name, FOLLOW_LOOKS);
     if (t.recorded || t.sent) {
       r.forceFetch = true;
-      r.memo.createdEmpty = false;
+      r.memo.createdEmptyAt = undefined;
     }
     if (t.error !== undefined) throw t.error;
     if (t.sent) observed = r.remember(await readRepository(r.client(), 'active', r.id, r.ctx.signal));
@@ -127,7 +127,10 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
     // Known without asking: a repository this process created, with nothing running since, has no
     // task history and no backups (so their total size is 0): two requests fewer per repository in
     // a cold sync. Its first task changes the fingerprint and both are read then.
-    const knownEmpty = memo.createdEmpty === true && runningNames(observed).size === 0;
+    const knownEmpty =
+      memo.createdEmptyAt !== undefined &&
+      r.deps.clock.now() - memo.createdEmptyAt < CREATED_EMPTY_TRUST_MS &&
+      runningNames(observed).size === 0;
     const [history, info] = knownEmpty
       ? [[], { name: observed.repository.repo, size: 0, count: 0, backups: [] }]
       : await Promise.all([
@@ -135,7 +138,7 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
           client.getRepositoryInfo(observed.state, r.id, { signal }),
         ]);
     r.fetched = { history, info, digest };
-    memo.createdEmpty = false;
+    memo.createdEmptyAt = undefined;
     for (const t of history) memo.following.delete(t.task_name);
     memo.detailsDigest = digest;
     return true;
@@ -144,6 +147,13 @@ async function readDetails(r: RepositoryReconcile, observed: ObservedRepository)
     return false;
   }
 }
+
+/**
+ * How long after its create a repository is known to have no history and no backups when nothing
+ * runs on it: long enough for the first poll to show it in a cold sync of thousands, short enough
+ * that no scheduled task could have run and finished unseen (a service unreachable meanwhile).
+ */
+const CREATED_EMPTY_TRUST_MS = 60_000;
 
 /** A short digest of what history and info were read for, kept in status across restarts. */
 function detailsDigest(fingerprint: string, generation: number): string {

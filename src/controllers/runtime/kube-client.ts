@@ -86,7 +86,8 @@ type Authentication = Pick<KubeConfig, 'getCurrentCluster' | 'applySecurityAuthe
 /**
  * Creates a {@link KubeRest} for the kubeconfig's current cluster.
  *
- * Credentials are applied per request (tokens and exec plugins may rotate them); the HTTP
+ * Credentials are applied again every {@link CREDENTIALS_REUSE_MS} and after a 401 (tokens and
+ * exec plugins may rotate them); the HTTP
  * dispatcher of the first request serves every later one. Why: client-node builds a new undici
  * Agent per authentication, so each call would open its own TLS connection (the handshake was the
  * largest item of a cold sync's CPU profile); the TLS material of a kubeconfig does not change
