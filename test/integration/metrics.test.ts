@@ -157,7 +157,13 @@ describe('metrics', () => {
   it('exposes a successful backup with its figures, labelled by namespace, repository, plan and service', async () => {
     await trigger('ok-1');
     await waitFinished('ok-1');
-    const samples = await scrapeUntil((s) => tasks(s, 'succeeded') === 1);
+    // Task history is read after the observation that still listed the task running, so for one
+    // poll status may show it both finished and running; the metrics follow status.
+    const samples = await scrapeUntil(
+      (s) =>
+        tasks(s, 'succeeded') === 1 &&
+        value(s, 'cbbs_repository_running_tasks', { ...repo(), type: 'BACKUP' }) === 0,
+    );
     expect(tasks(samples, 'succeeded')).toBe(1);
     expect(tasks(samples, 'failed')).toBeUndefined();
     expect(value(samples, 'cbbs_repository_ready', repo())).toBe(1);
