@@ -84,6 +84,15 @@ const builtinsThroughRequire: Plugin = {
   },
 };
 
+// `undici` resolves to the parts the programs use (scripts/bundle-shims/undici.js), for our code
+// and for client-node's alike.
+const undiciParts: Plugin = {
+  name: 'undici-parts',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: join(root, 'scripts/bundle-shims/undici.js') }));
+  },
+};
+
 const seaOptions = {
   entryPoints: [{ in: 'src/cli/sea-entry.ts', out: 'kubectl-cbbs' }],
   outExtension: { '.js': '.cjs' },
@@ -117,8 +126,8 @@ const result = await build({
     js: "import { createRequire as __cbbsCreateRequire } from 'node:module'; const require = __cbbsCreateRequire(import.meta.url);",
   },
   plugins: values['cli-sea']
-    ? [clientNodeSideEffectFree]
-    : [clientNodeSideEffectFree, builtinsThroughRequire],
+    ? [clientNodeSideEffectFree, undiciParts]
+    : [clientNodeSideEffectFree, builtinsThroughRequire, undiciParts],
   // A development dependency: the emulator imports it on first use of an object-store repository
   // only, so it stays a run-time import (which fails with a clear message in the image) instead
   // of about 1 MB of bundled code that nothing in production runs.

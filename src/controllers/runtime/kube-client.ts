@@ -1,5 +1,5 @@
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
-import { type Dispatcher, getGlobalDispatcher, request } from 'undici';
+import { type Dispatcher, getGlobalDispatcher } from 'undici';
 import { isNotFound } from './errors.ts';
 
 /**
@@ -96,7 +96,10 @@ type Authentication = Pick<KubeConfig, 'getCurrentCluster' | 'applySecurityAuthe
 export function createKubeRest(kc: Authentication, opts: KubeRestOptions = {}): KubeRest {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const server = cluster.server.replace(/\/+$/, '');
+  // A server URL may carry a path (a proxy in front of the API server): it prefixes every path.
+  const serverUrl = new URL(cluster.server);
+  const origin = serverUrl.origin;
+  const prefix = serverUrl.pathname.replace(/\/+$/, '');
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
   const userAgent = opts.userAgent ?? 'cbbs-operator';
   let shared: Dispatcher | undefined;
@@ -142,10 +145,11 @@ export function createKubeRest(kc: Authentication, opts: KubeRestOptions = {}): 
       headers['user-agent'] = userAgent;
       headers.accept = req.accept ?? 'application/json';
       if (body !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
-      const res = await request(server + req.path + queryString(req.query), {
+      const res = await dispatcher.request({
+        origin,
+        path: prefix + req.path + queryString(req.query),
         method: req.method,
         headers,
-        dispatcher,
         ...(body === undefined ? {} : { body }),
         ...(signal ? { signal } : {}),
       });
