@@ -1,8 +1,14 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
+/** Runs a binary with `input` on stdin; resolves its stdout, rejects with its stderr. */
+const run = (cmd: string, args: readonly string[], input = '') =>
+  new Promise<string>((resolve, reject) => {
+    const child = execFile(cmd, args, (err, out, errOut) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${errOut || err.message}`)) : resolve(out),
+    );
+    child.stdin?.end(input);
+  });
 const chartDir = join(import.meta.dirname, '../../deploy/helm/cbbs-operator');
 const FINALIZER = 'cbbs.dev/finalizer';
 
@@ -16,7 +22,7 @@ export async function installFinalizerPolicy(
   kubeconfig: string,
   namespace: string,
 ): Promise<void> {
-  const { stdout: manifests } = await run(join(binDir, 'helm'), [
+  const manifests = await run(join(binDir, 'helm'), [
     'template',
     'bench',
     chartDir,
@@ -28,15 +34,7 @@ export async function installFinalizerPolicy(
     'templates/finalizer-policy.yaml',
   ]);
   const kubectl = (args: string[], input: string) =>
-    new Promise<string>((resolve, reject) => {
-      const child = execFile(
-        join(binDir, 'kubectl'),
-        [`--kubeconfig=${kubeconfig}`, ...args],
-        (err, out, errOut) =>
-          err ? reject(new Error(`kubectl ${args.join(' ')}: ${errOut || err.message}`)) : resolve(out),
-      );
-      child.stdin?.end(input);
-    });
+    run(join(binDir, 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], input);
   await kubectl(['apply', '-f', '-'], manifests);
   const probe = JSON.stringify({
     apiVersion: 'cbbs.dev/v1alpha1',

@@ -126,7 +126,6 @@ export function planWantsFinalizer(obj: Pick<PlanObj, 'spec'>): boolean {
  * poll, which also re-enqueues a plan whose server plans changed. Another BackupPlan that owns the
  * same server plan (ownership.ts) keeps this one from writing anything.
  */
-
 export function createBackupPlanKind(
   deps: ControllerDeps,
 ): ManagedKind<PlanObj, PlanObserved, PlanAction, PlanDetail, Status> {

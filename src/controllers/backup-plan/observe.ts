@@ -5,7 +5,7 @@ import {
   type Plan,
   type PlanBody,
 } from '../../backup-api/index.ts';
-import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
+import { servicePollIntervalAt } from '../backup-service/poll-interval.ts';
 import { observationMaxAgeMs, pollSawCreation } from '../cluster-observations.ts';
 import type { ControllerDeps } from '../operator.ts';
 import type { BackupPlanResource } from '../resources.ts';
@@ -69,12 +69,8 @@ export function createPlanReader(deps: ControllerDeps) {
   /** Per plan UID: the users a refused write found with its own read, until a newer poll. */
   const refused = new Map<string, { at: number; name: string; users: readonly string[] }>();
 
-  const pollOf = (obj: PlanObj) => {
-    const service = deps.kinds.services.store.get(serviceKeyOf(obj));
-    return service
-      ? servicePollIntervalMs(service, deps.timings.servicePollIntervalMs)
-      : deps.timings.servicePollIntervalMs;
-  };
+  const pollOf = (obj: PlanObj) =>
+    servicePollIntervalAt(deps.kinds.services.store, serviceKeyOf(obj), deps.timings.servicePollIntervalMs);
   const entry = <V>(map: Map<string, Map<string, V>>, obj: PlanObj) => {
     const inner = map.get(uidOf(obj)) ?? new Map<string, V>();
     map.set(uidOf(obj), inner);

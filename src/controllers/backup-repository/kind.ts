@@ -59,7 +59,6 @@ export function repositoryWantsFinalizer(obj: Pick<BackupRepositoryResource, 'sp
  * mirrors it all into status. An observation older than its bound is not mirrored: status says the
  * service is unreachable and keeps the last known data.
  */
-
 export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind {
   const access = deps.kinds.repositories;
   const memos = createMemos();
@@ -110,16 +109,17 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
           deps.kinds.services.enqueue(r.serviceKey);
           r.forceFetch = true;
           if (action.kind === 'create') {
-            r.memo.createdEmptyAt = deps.clock.now();
+            const now = deps.clock.now();
+            r.memo.createdEmptyAt = now;
             r.memo.createdHere = true;
-          }
-          if (action.kind === 'create' && (r.obj.spec.state ?? 'Active') === 'Active') {
             // That poll shows the new repository to every repository created in the same second
             // with one request; a read of each would be one round trip more per repository. A
             // repository to be paused or archived next goes on at once, on a read of its own:
             // nothing may run on it in between.
-            r.memo.awaitingPollSince = deps.clock.now();
-            return new AwaitPoll(servicePollMs(deps, r.serviceKey));
+            if ((r.obj.spec.state ?? 'Active') === 'Active') {
+              r.memo.awaitingPollSince = now;
+              return new AwaitPoll(servicePollMs(deps, r.serviceKey));
+            }
           }
           // A failed read after a successful write is no refusal of the write: retried with backoff.
           const after = await readRepository(client, ACTION_PATH_STATE[action.kind], r.id, ctx.signal).catch(

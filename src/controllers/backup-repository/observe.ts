@@ -1,4 +1,4 @@
-import { servicePollIntervalMs } from '../backup-service/poll-interval.ts';
+import { servicePollIntervalAt } from '../backup-service/poll-interval.ts';
 import { isStale, type ObservedRepository, pollSawCreation } from '../cluster-observations.ts';
 import { AwaitPoll } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
@@ -43,7 +43,6 @@ export async function observeRepository(
     memo.direct && memo.direct.at >= observation.at
       ? memo.direct.observed
       : deps.observations.findRepository(serviceKey, id);
-  if (observed) memo.awaitingPollSince = undefined;
   // Created by this process a moment ago: the poll the create asked for shows it (a reconcile
   // started by anything else meanwhile would only read it for itself); past the bound it is read.
   const awaitedMs =
@@ -73,9 +72,5 @@ export async function observeRepository(
 export const AWAIT_POLL_MS = 5_000;
 
 /** The poll interval in effect for the BackupService at `serviceKey`. */
-export function servicePollMs(deps: ControllerDeps, serviceKey: string): number {
-  const service = deps.kinds.services.store.get(serviceKey);
-  return service
-    ? servicePollIntervalMs(service, deps.timings.servicePollIntervalMs)
-    : deps.timings.servicePollIntervalMs;
-}
+export const servicePollMs = (deps: ControllerDeps, serviceKey: string): number =>
+  servicePollIntervalAt(deps.kinds.services.store, serviceKey, deps.timings.servicePollIntervalMs);

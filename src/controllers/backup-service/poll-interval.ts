@@ -24,3 +24,13 @@ export function servicePollIntervalMs(
   }
   return Math.max(MIN_POLL_MS, ms);
 }
+
+/** The poll interval in effect for the BackupService at `key`; `fallbackMs` while it is not cached. */
+export function servicePollIntervalAt(
+  services: { get(key: string): ReadonlyDeep<Pick<BackupServiceResource, 'spec'>> | undefined },
+  key: string,
+  fallbackMs: number,
+): number {
+  const service = services.get(key);
+  return service ? servicePollIntervalMs(service, fallbackMs) : fallbackMs;
+}

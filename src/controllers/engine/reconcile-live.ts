@@ -72,12 +72,9 @@ export async function reconcileLive<T extends ManagedObject, O, A, D, S extends 
       const after = await run.session.act(run.action, run.observed);
       run.acted.push(run.action);
       run.memory = undefined;
-      if (after instanceof AwaitPoll) {
-        core.record(run.obj, kind.actedEvent?.(run.obj, run.action, run.observed));
-        return { requeueAfterMs: after.lookAgainMs };
-      }
-      run.observed = after;
+      if (!(after instanceof AwaitPoll)) run.observed = after;
       core.record(run.obj, kind.actedEvent?.(run.obj, run.action, run.observed));
+      if (after instanceof AwaitPoll) return { requeueAfterMs: after.lookAgainMs };
     }
   } catch (err) {
     return await failed(core, run, err);
