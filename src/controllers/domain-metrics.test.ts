@@ -1,6 +1,10 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { registerBackupServiceRequestMetrics, registerDomainMetrics } from './domain-metrics.ts';
+import {
+  registerBackupServiceRequestMetrics,
+  registerDomainMetrics,
+  registerEventMetrics,
+} from './domain-metrics.ts';
 import type {
   BackupRepositoryResource,
   BackupRestoreResource,
@@ -74,5 +78,15 @@ describe('Backup Service request metrics', () => {
     expect(text).toContain(
       'cbbs_backup_service_request_duration_seconds_count{service="prod/cb",endpoint="GET /cluster/self"} 2',
     );
+  });
+
+  it('show the Events waiting to be written and those a full queue dropped', async () => {
+    const registry = new Registry();
+    const stats = { queued: 3, dropped: 0 };
+    registerEventMetrics(registry, () => stats);
+    stats.dropped = 7;
+    const text = await registry.metrics();
+    expect(text).toContain('cbbs_events_queued 3');
+    expect(text).toContain('cbbs_events_dropped_total 7');
   });
 });

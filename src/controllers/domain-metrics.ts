@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AttemptInfo } from '../backup-api/index.ts';
+import { registerComputedMetric } from './computed-metric.ts';
 import { registerRepositoryHealthMetrics } from './repository-health-metrics.ts';
 import type {
   BackupRepositoryResource,
@@ -7,6 +8,7 @@ import type {
   BackupRunResource,
   BackupServiceResource,
 } from './resources.ts';
+import type { EventSinkStats } from './runtime/event-sink.ts';
 import type { ReadonlyDeep, ReadonlyStore } from './runtime/index.ts';
 import { registerRepositoryMetrics, registerServiceMetrics } from './status-metrics.ts';
 
@@ -70,4 +72,20 @@ export function registerBackupServiceRequestMetrics(
     requests.inc({ service, endpoint: a.endpoint, outcome: a.outcome });
     duration.observe({ service, endpoint: a.endpoint }, a.durationMs / 1000);
   };
+}
+
+/** The queue of Events waiting to be written and what a full queue dropped, read at scrape time. */
+export function registerEventMetrics(registry: Registry, stats: () => EventSinkStats): void {
+  registerComputedMetric(registry, {
+    name: 'cbbs_events_queued',
+    help: 'Kubernetes Events recorded and waiting to be written (one writer, oldest first).',
+    type: 'gauge',
+    series: () => [{ labels: {}, value: stats().queued }],
+  });
+  registerComputedMetric(registry, {
+    name: 'cbbs_events_dropped_total',
+    help: 'Kubernetes Events dropped because the queue of Events to write was full.',
+    type: 'counter',
+    series: () => [{ labels: {}, value: stats().dropped }],
+  });
 }

@@ -10,7 +10,11 @@ import {
   wireDependents,
   wireOwnershipRequeues,
 } from './dependents.ts';
-import { registerBackupServiceRequestMetrics, registerDomainMetrics } from './domain-metrics.ts';
+import {
+  registerBackupServiceRequestMetrics,
+  registerDomainMetrics,
+  registerEventMetrics,
+} from './domain-metrics.ts';
 import {
   KIND_META,
   KIND_NAMES,
@@ -314,6 +318,13 @@ export function createOperator(opts: OperatorOptions): Operator {
     secrets: secrets.store,
     onAttempt: registerBackupServiceRequestMetrics(opts.registry),
   });
+  const events = createEventRecorder({
+    client: createEventsClient(rest),
+    instance: opts.identity,
+    log,
+    clock,
+  });
+  registerEventMetrics(opts.registry, () => events.sinkStats());
   const deps: ControllerDeps = {
     kinds,
     secrets: secrets.store,
@@ -322,12 +333,7 @@ export function createOperator(opts: OperatorOptions): Operator {
     repositoriesChanged: createRepositoriesChanged(reflectors, queues, references),
     references,
     claims,
-    events: createEventRecorder({
-      client: createEventsClient(rest),
-      instance: opts.identity,
-      log,
-      clock,
-    }),
+    events,
     timings: opts.timings,
     clock,
     log,

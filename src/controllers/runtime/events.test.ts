@@ -60,6 +60,30 @@ describe('createEventRecorder', () => {
     expect(JSON.parse(JSON.stringify(body)).eventTime).toBe('2026-01-01T00:00:00.000000Z');
   });
 
+  it('writes a burst of events one at a time, not all at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const recorder = createEventRecorder({
+      client: {
+        createNamespacedEvent: async (p) => {
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setImmediate(r));
+          inFlight--;
+          return p.body;
+        },
+      },
+      instance: 'pod-1',
+      log: createMemoryLogger().log,
+    });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        recorder.record({ ...plan, metadata: { ...plan.metadata, uid: `u${i}` } }, failed),
+      ),
+    );
+    expect(most).toBe(1);
+    expect(recorder.sinkStats()).toEqual({ queued: 0, dropped: 0 });
+  });
+
   it('suppresses repeats within the window and reports the count after it', async () => {
     const { sent, recorder } = setup();
     await recorder.record(plan, failed);

@@ -1,6 +1,7 @@
 import type { EventsV1Event, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.ts';
+import { createEventSink, type EventSinkStats, type EventsClient } from './event-sink.ts';
 import { MicroTime } from './micro-time.ts';
 import type { ReadonlyDeep } from './store.ts';
 
@@ -22,10 +23,7 @@ export interface EventInput {
   note: string;
 }
 
-/** The part of client-node's EventsV1Api the recorder uses. */
-export interface EventsClient {
-  createNamespacedEvent(param: { namespace: string; body: EventsV1Event }): Promise<unknown>;
-}
+export type { EventsClient } from './event-sink.ts';
 
 /** Records Kubernetes Events without ever blocking or failing a reconcile. */
 export interface EventRecorder {
@@ -44,6 +42,8 @@ export interface EventRecorderOptions {
   dedupWindowMs?: number;
   /** Most distinct events the dedup remembers at once; the oldest are forgotten first. 4096 unless told. */
   maxDedupEntries?: number;
+  /** Most events waiting to be written; newer ones are dropped beyond it. MAX_QUEUED_EVENTS unless told. */
+  maxQueued?: number;
 }
 
 /** What the dedup holds and how much work its pruning did; for tests and diagnostics. */
@@ -57,6 +57,8 @@ export interface DedupStats {
 /** The recorder {@link createEventRecorder} returns. */
 export interface DedupingEventRecorder extends EventRecorder {
   dedupStats(): DedupStats;
+  /** Events waiting to be written and dropped by a full queue. */
+  sinkStats(): EventSinkStats;
 }
 
 // exactOptionalPropertyTypes: the client-node model types reject explicit `undefined` members.
@@ -84,6 +86,11 @@ export function createEventRecorder(opts: EventRecorderOptions): DedupingEventRe
   const open = new Map<string, { sentAt: number; count: number }>();
   const lapsed = new Map<string, number>();
   let pruneVisits = 0;
+  const sink = createEventSink({
+    client: opts.client,
+    log: opts.log,
+    ...(opts.maxQueued === undefined ? {} : { maxQueued: opts.maxQueued }),
+  });
 
   const prune = (now: number): void => {
     for (const [key, entry] of open) {
@@ -109,6 +116,7 @@ export function createEventRecorder(opts: EventRecorderOptions): DedupingEventRe
 
   return {
     dedupStats: () => ({ entries: open.size + lapsed.size, pruneVisits }),
+    sinkStats: () => sink.stats(),
     async record(regarding, event) {
       const meta = regarding.metadata ?? {};
       const namespace = meta.namespace ?? 'default';
@@ -151,12 +159,7 @@ export function createEventRecorder(opts: EventRecorderOptions): DedupingEventRe
         }),
         ...(repeats > 1 ? { series: { count: repeats, lastObservedTime: eventTime } } : {}),
       };
-      try {
-        await opts.client.createNamespacedEvent({ namespace, body });
-      } catch (err) {
-        // Events are best effort: RBAC gaps or apiserver trouble must never fail a reconcile.
-        opts.log.warn({ err, reason: event.reason, name: meta.name, namespace }, 'could not record event');
-      }
+      await sink.send(namespace, body);
     },
   };
 }
