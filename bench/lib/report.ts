@@ -33,6 +33,9 @@ export interface SizeResult {
     /** Writes to our objects (status, finalizers, spec), Events not included. */
     apiServerWrites: number;
     eventsWritten: number;
+    /** Events written after every object was Ready (they wait behind status), and when the last was. */
+    eventsAfterReady?: number;
+    eventsDrainedSeconds?: number;
     apiServerWritesByKind: Record<string, number>;
     minimumApiServerWrites: number;
   };
@@ -100,7 +103,7 @@ export function renderMarkdown(r: ScaleReport): string {
     '| -: | -: | -: | -: | -: | -: | -: | -: | -: | -: | -: |',
     ...r.results.map(
       (s) =>
-        `| ${s.repositories} | ${s.services} | ${s.plans} | ${f(s.floor.totalSeconds, 2)} | ${f(s.coldSync.seconds, 2)} | ${f(s.coldSync.ratioToFloor, 2)} | ${s.coldSync.backupServiceRequests} (${s.coldSync.minimumBackupServiceRequests}) | ${s.coldSync.apiServerWrites} (${s.coldSync.minimumApiServerWrites}) + ${s.coldSync.eventsWritten} | ${f(s.afterSync.vmRssMiB)} | ${f(s.afterSync.heapUsedMiB)} | ${f(s.cpuSecondsPer1000Reconciles.coldSync, 2)} |`,
+        `| ${s.repositories} | ${s.services} | ${s.plans} | ${f(s.floor.totalSeconds, 2)} | ${f(s.coldSync.seconds, 2)} | ${f(s.coldSync.ratioToFloor, 2)} | ${s.coldSync.backupServiceRequests} (${s.coldSync.minimumBackupServiceRequests}) | ${s.coldSync.apiServerWrites} (${s.coldSync.minimumApiServerWrites}) + ${s.coldSync.eventsWritten}${s.coldSync.eventsAfterReady ? ` (+ ${s.coldSync.eventsAfterReady} in ${f(s.coldSync.eventsDrainedSeconds ?? 0, 1)} s after)` : ''} | ${f(s.afterSync.vmRssMiB)} | ${f(s.afterSync.heapUsedMiB)} | ${f(s.cpuSecondsPer1000Reconciles.coldSync, 2)} |`,
     ),
     '',
     '## Idle',

@@ -258,6 +258,20 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
       `N=${n}: cold sync ${coldSeconds.toFixed(2)} s (${(coldSeconds / floor.totalSeconds).toFixed(2)} × floor)`,
     );
 
+    // Events wait behind status while the work queues are busy (event-sink.ts): the idle window
+    // starts once they are written, and the table says how long that took after the last Ready.
+    const writesAtReady = tracker.writes().length;
+    const drainDeadline = performance.now() + 120_000;
+    for (;;) {
+      const samples = await scrape(metricsPort).catch(() => undefined);
+      if (samples && sumOf(samples, 'cbbs_events_queued') === 0) break;
+      if (performance.now() > drainDeadline) throw new Error('events still queued 2 minutes after cold sync');
+      // Each scrape builds the whole /metrics text (1 MB at N = 1,000): once a second, not more.
+      await Promise.race([sleep(1_000), exited]);
+    }
+    const eventsDrainedSeconds = (performance.now() - tReady) / 1000;
+    const eventsAfterReady = writesByKind(tracker, writesAtReady).byKind.events ?? 0;
+
     // (c) Idle: nothing changes; count requests and writes over the window.
     await sleep(5_000);
     st.log(`N=${n}: idle ${st.idleMs / 1000} s`);
@@ -305,6 +319,8 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
         minimumBackupServiceRequests: floor.calls.backupService,
         apiServerWrites: coldWrites.total - coldEvents,
         eventsWritten: coldEvents,
+        eventsAfterReady,
+        eventsDrainedSeconds: round(eventsDrainedSeconds),
         apiServerWritesByKind: coldWrites.byKind,
         minimumApiServerWrites: floor.calls.apiServerWrites,
       },

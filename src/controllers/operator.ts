@@ -323,6 +323,8 @@ export function createOperator(opts: OperatorOptions): Operator {
     instance: opts.identity,
     log,
     clock,
+    // Status first: while keys wait in any work queue, Events go at a bounded rate.
+    busy: () => KIND_NAMES.some((k) => queues[k].len() > 0),
   });
   registerEventMetrics(opts.registry, () => events.sinkStats());
   const deps: ControllerDeps = {

@@ -1,5 +1,5 @@
 import type { EventsV1Event } from '@kubernetes/client-node';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryLogger } from '../../../test/support/runtime.ts';
 import { createEventSink } from './event-sink.ts';
 
@@ -96,5 +96,36 @@ describe('createEventSink', () => {
     gate.release();
     await next;
     expect(gate.started).toEqual(['a', 'b', 'c', 'f']);
+  });
+
+  describe('while the controllers have work waiting', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('writes at most one Event per gap, and the backlog at once when they have none', async () => {
+      vi.useFakeTimers({ now: 0 });
+      const startedAt: number[] = [];
+      let busy = true;
+      const sink = createEventSink({
+        client: {
+          createNamespacedEvent: async (p) => {
+            startedAt.push(Date.now());
+            return p.body;
+          },
+        },
+        log: createMemoryLogger().log,
+        busy: () => busy,
+        busyGapMs: 100,
+      });
+      const all = Promise.all(['a', 'b', 'c', 'd', 'e'].map((n) => sink.send('ns', event(n))));
+      await vi.advanceTimersByTimeAsync(250);
+      expect(startedAt).toEqual([0, 100, 200]);
+      busy = false;
+      await vi.advanceTimersByTimeAsync(100);
+      await all;
+      // The one already waiting for its gap goes at its time; after it nothing waits.
+      expect(startedAt).toEqual([0, 100, 200, 300, 300]);
+    });
   });
 });

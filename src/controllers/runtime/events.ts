@@ -44,6 +44,8 @@ export interface EventRecorderOptions {
   maxDedupEntries?: number;
   /** Most events waiting to be written; newer ones are dropped beyond it. MAX_QUEUED_EVENTS unless told. */
   maxQueued?: number;
+  /** Whether the controllers have work waiting: events then go at a bounded rate (see event-sink.ts). */
+  busy?: () => boolean;
 }
 
 /** What the dedup holds and how much work its pruning did; for tests and diagnostics. */
@@ -89,7 +91,9 @@ export function createEventRecorder(opts: EventRecorderOptions): DedupingEventRe
   const sink = createEventSink({
     client: opts.client,
     log: opts.log,
+    clock,
     ...(opts.maxQueued === undefined ? {} : { maxQueued: opts.maxQueued }),
+    ...(opts.busy === undefined ? {} : { busy: opts.busy }),
   });
 
   const prune = (now: number): void => {
