@@ -259,17 +259,19 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
     );
 
     // Events wait behind status while the work queues are busy (event-sink.ts): the idle window
-    // starts once they are written, and the table says how long that took after the last Ready.
+    // starts once they are written (no Event for 2 s; watched, not scraped: a scrape at N = 3,000
+    // builds 3 MB of text), and the table says how long that took after the last Ready.
     const writesAtReady = tracker.writes().length;
     const drainDeadline = performance.now() + 120_000;
-    for (;;) {
-      const samples = await scrape(metricsPort).catch(() => undefined);
-      if (samples && sumOf(samples, 'cbbs_events_queued') === 0) break;
-      if (performance.now() > drainDeadline) throw new Error('events still queued 2 minutes after cold sync');
-      // Each scrape builds the whole /metrics text (1 MB at N = 1,000): once a second, not more.
-      await Promise.race([sleep(1_000), exited]);
+    const eventCount = () => tracker!.writes().filter((w) => w.kind === 'events').length;
+    let lastEventAt = tReady;
+    for (let seen = eventCount(); performance.now() - lastEventAt < 2_000; ) {
+      if (performance.now() > drainDeadline) throw new Error('events still written 2 minutes after cold sync');
+      await Promise.race([sleep(250), exited]);
+      const now = eventCount();
+      if (now !== seen) [seen, lastEventAt] = [now, performance.now()];
     }
-    const eventsDrainedSeconds = (performance.now() - tReady) / 1000;
+    const eventsDrainedSeconds = (lastEventAt - tReady) / 1000;
     const eventsAfterReady = writesByKind(tracker, writesAtReady).byKind.events ?? 0;
 
     // (c) Idle: nothing changes; count requests and writes over the window.

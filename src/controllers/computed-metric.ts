@@ -32,4 +32,12 @@ export function registerComputedMetric(registry: Registry, metric: ComputedMetri
     reset: () => {},
   };
   registry.registerMetric(computed as unknown as Metric);
+  registered.set(computed, metric);
+}
+
+const registered = new WeakMap<object, ComputedMetric>();
+
+/** The computed metric behind a metric of a registry, if it is one (for the streaming exposition). */
+export function computedMetricOf(metric: object): ComputedMetric | undefined {
+  return registered.get(metric);
 }

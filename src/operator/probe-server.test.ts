@@ -1,5 +1,6 @@
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { registerComputedMetric } from '../controllers/computed-metric.ts';
 import { type RunningServer, startMetricsServer, startProbeServer } from './probe-server.ts';
 
 const servers: RunningServer[] = [];
@@ -60,5 +61,22 @@ describe('metrics server', () => {
     const res = await fetch(`http://127.0.0.1:${s.port}/metrics`);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('cbbs_test_total 3');
+  });
+
+  it('answers 500 when the metrics cannot be computed', async () => {
+    const registry = new Registry();
+    registerComputedMetric(registry, {
+      name: 'cbbs_test_broken',
+      help: 'test',
+      type: 'gauge',
+      series: () => {
+        throw new Error('cache gone');
+      },
+    });
+    const s = await startMetricsServer({ host: '127.0.0.1', port: 0, registry });
+    servers.push(s);
+    const res = await fetch(`http://127.0.0.1:${s.port}/metrics`);
+    expect(res.status).toBe(500);
+    expect(await res.text()).toContain('cache gone');
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { writeMetrics } from './metrics-exposition.ts';
 
 /** A named readiness or liveness check; resolves true when healthy. */
 export interface Check {
@@ -80,10 +81,14 @@ export function startMetricsServer(opts: {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    opts.registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(body),
-      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
-    );
+    // Not writeHead: the head goes out with the first piece, so a failure before it is still a 500.
+    res.statusCode = 200;
+    res.setHeader('content-type', opts.registry.contentType);
+    writeMetrics(opts.registry, res).catch((err: Error) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`);
+      // After the first piece: cut the answer short, so the scraper sees a failed scrape, not a partial one.
+      else res.destroy(err);
+    });
   });
   return listen(server, opts.host, opts.port);
 }

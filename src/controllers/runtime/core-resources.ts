@@ -23,7 +23,8 @@ export function createLeaseClient(rest: KubeRest): LeaseClient {
 export function createEventsClient(rest: KubeRest): EventsClient {
   return {
     createNamespacedEvent: ({ namespace, body }) =>
-      rest.request({ method: 'POST', path: collectionPath(EVENTS, namespace), body }),
+      // The Event as stored is of no use here: not parsed (thousands in a cold sync).
+      rest.request({ method: 'POST', path: collectionPath(EVENTS, namespace), body, discardBody: true }),
   };
 }
 

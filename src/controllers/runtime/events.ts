@@ -121,7 +121,7 @@ export function createEventRecorder(opts: EventRecorderOptions): DedupingEventRe
   return {
     dedupStats: () => ({ entries: open.size + lapsed.size, pruneVisits }),
     sinkStats: () => sink.stats(),
-    async record(regarding, event) {
+    record(regarding, event) {
       const meta = regarding.metadata ?? {};
       const namespace = meta.namespace ?? 'default';
       const key = [meta.uid ?? `${namespace}/${meta.name}`, event.type, event.reason, event.note].join(
@@ -133,7 +133,7 @@ export function createEventRecorder(opts: EventRecorderOptions): DedupingEventRe
       // Checked again: pruning stops at the first open entry, which a clock stepping back can put out of order.
       if (entry && now - entry.sentAt < windowMs) {
         entry.count++;
-        return;
+        return Promise.resolve();
       }
       const repeats = (entry?.count ?? lapsed.get(key) ?? 0) + 1;
       open.delete(key);
@@ -163,7 +163,9 @@ export function createEventRecorder(opts: EventRecorderOptions): DedupingEventRe
         }),
         ...(repeats > 1 ? { series: { count: repeats, lastObservedTime: eventTime } } : {}),
       };
-      await sink.send(namespace, body);
+      // Not awaited here: a suspended frame would hold `regarding` (a whole cached object, replaced
+      // in the cache by the write that follows) for as long as the Event waits in the queue.
+      return sink.send(namespace, body);
     },
   };
 }

@@ -45,6 +45,17 @@ describe('createKubeRest', () => {
     expect(isConflict(err)).toBe(true);
     expect(kubeStatus(err)).toMatchObject({ reason: 'Conflict', message: 'stale' });
   });
+  it('does not read the answer of a request that discards it, and still rejects on an error status', async () => {
+    server.create('ns', 'one', { v: 1 });
+    const rest = createKubeRest(server.kc);
+    const path = `/apis/${server.group}/${server.version}/namespaces/ns/${server.plural}/one`;
+    expect(await rest.request({ method: 'GET', path, discardBody: true })).toBeUndefined();
+    expect(await rest.request<TestObject>({ method: 'GET', path })).toMatchObject({ spec: { v: 1 } });
+    server.replyNext(403, { kind: 'Status', code: 403, reason: 'Forbidden', message: 'no events' });
+    await expect(rest.request({ method: 'GET', path, discardBody: true })).rejects.toMatchObject({
+      code: 403,
+    });
+  });
 });
 
 describe('createCustomResourceClient', () => {

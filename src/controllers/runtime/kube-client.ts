@@ -46,6 +46,8 @@ export interface KubeRequest {
   contentType?: string;
   accept?: string;
   signal?: AbortSignal;
+  /** The answer is not read (resolves `undefined`): for writes whose result nothing uses. */
+  discardBody?: boolean;
 }
 
 /** A Kubernetes API error: the HTTP status and the response text (a metav1.Status as JSON). */
@@ -170,6 +172,10 @@ export function createKubeRest(kc: Authentication, opts: KubeRestOptions = {}): 
     async request<T>(req: KubeRequest): Promise<T> {
       const timeout = AbortSignal.timeout(timeoutMs);
       const res = await send(req, req.signal ? AbortSignal.any([req.signal, timeout]) : timeout);
+      if (req.discardBody) {
+        await res.body.dump();
+        return undefined as T;
+      }
       const text = await res.body.text();
       return (text === '' ? undefined : JSON.parse(text)) as T;
     },
