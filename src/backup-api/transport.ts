@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Dispatcher, Pool } from 'undici';
 import type { z } from 'zod';
+import { deadline } from '../platform/deadline.ts';
 import { DEFAULT_RETRY, fullJitterDelay, type RetryOptions } from './backoff.ts';
 import {
   BACKUP_API_ERROR_CODES,
@@ -172,8 +173,8 @@ export function createTransport(opts: TransportOptions): Transport {
   ): Promise<{ value: T } | Failure> {
     const endpoint = `${spec.method} ${spec.path}`;
     const idempotent = spec.method === 'GET';
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = spec.signal === undefined ? timeout : AbortSignal.any([timeout, spec.signal]);
+    const timeout = deadline(timeoutMs, spec.signal);
+    const { signal } = timeout;
     const hasBody = spec.method === 'POST' || spec.method === 'PUT' || spec.method === 'PATCH';
     const headers: Record<string, string> = { authorization, accept: 'application/json' };
     if (hasBody) headers['content-type'] = 'application/json';
@@ -191,12 +192,13 @@ export function createTransport(opts: TransportOptions): Transport {
       status = res.statusCode;
       text = await res.body.text();
     } catch (cause) {
+      timeout.dispose();
       const base = { status: 0, endpoint, node: node.label, cause };
       if (spec.signal?.aborted) {
         const error = new BackupApiError({ ...base, code: C.aborted, msg: 'request aborted by caller' });
         return { error, tryOtherNode: false, retryLater: false };
       }
-      if (timeout.aborted) {
+      if (timeout.timedOut()) {
         const error = new BackupApiError({
           ...base,
           code: C.timeout,
@@ -211,6 +213,7 @@ export function createTransport(opts: TransportOptions): Transport {
       const safe = idempotent || failure.notSent;
       return { error, tryOtherNode: safe, retryLater: safe };
     }
+    timeout.dispose();
     if (status < 200 || status > 299) {
       const error = errorFromResponse({ status, endpoint, bodyText: text, node: node.label });
       const unavailable = error.code === C.unavailable && idempotent;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { deadline } from '../../platform/deadline.ts';
 import { type Clock, sleep, systemClock } from './clock.ts';
 import { ErrorPolicy, errorPolicy } from './errors.ts';
 import { ReconcileResult, type RuntimeMetrics } from './metrics.ts';
@@ -89,7 +90,8 @@ export function createController(opts: ControllerOptions): Controller {
     const { namespace, name } = splitKey(key);
     const reconcileID = randomUUID();
     const log = opts.log.child({ controller, namespace, name, reconcileID });
-    const signal = AbortSignal.any([shutdown.signal, AbortSignal.timeout(reconcileTimeoutMs)]);
+    const timeout = deadline(reconcileTimeoutMs, shutdown.signal);
+    const { signal } = timeout;
     const started = performance.now();
     metrics?.activeWorkers.inc({ controller });
     try {
@@ -125,6 +127,7 @@ export function createController(opts: ControllerOptions): Controller {
           log.error({ err, retries: queue.numRequeues(key) }, 'reconciler error');
       }
     } finally {
+      timeout.dispose();
       metrics?.activeWorkers.dec({ controller });
       metrics?.reconcileTime.observe({ controller }, (performance.now() - started) / 1000);
     }

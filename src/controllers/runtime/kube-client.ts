@@ -1,5 +1,6 @@
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { type Dispatcher, getGlobalDispatcher } from 'undici';
+import { deadline } from '../../platform/deadline.ts';
 import { isNotFound } from './errors.ts';
 
 /**
@@ -170,14 +171,18 @@ export function createKubeRest(kc: Authentication, opts: KubeRestOptions = {}): 
 
   return {
     async request<T>(req: KubeRequest): Promise<T> {
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const res = await send(req, req.signal ? AbortSignal.any([req.signal, timeout]) : timeout);
-      if (req.discardBody) {
-        await res.body.dump();
-        return undefined as T;
+      const timeout = deadline(timeoutMs, req.signal);
+      try {
+        const res = await send(req, timeout.signal);
+        if (req.discardBody) {
+          await res.body.dump();
+          return undefined as T;
+        }
+        const text = await res.body.text();
+        return (text === '' ? undefined : JSON.parse(text)) as T;
+      } finally {
+        timeout.dispose();
       }
-      const text = await res.body.text();
-      return (text === '' ? undefined : JSON.parse(text)) as T;
     },
     stream: (req) => send({ ...req, method: 'GET' }, req.signal),
   };
