@@ -252,7 +252,9 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
     const started = await startup;
     const afterSync = await snapshot(operator.pid!, metricsPort);
     const coldRequests = (await requestsOf(emus, seq0)).flat();
-    const coldWrites = writesByKind(tracker, writesBefore);
+    // Up to the last Ready: the Events written after it are counted apart (below).
+    const writesAtReady = tracker.writes().findIndex((w, i) => i >= writesBefore && w.at > tReady);
+    const coldWrites = writesByKind(tracker, writesBefore, writesAtReady === -1 ? undefined : writesAtReady);
     const coldEvents = coldWrites.byKind.events ?? 0;
     st.log(
       `N=${n}: cold sync ${coldSeconds.toFixed(2)} s (${(coldSeconds / floor.totalSeconds).toFixed(2)} × floor)`,
@@ -260,19 +262,17 @@ export async function runSize(n: number, st: RunSettings): Promise<SizeResult> {
 
     // Events wait behind status while the work queues are busy (event-sink.ts): the idle window
     // starts once they are written (no Event for 2 s; watched, not scraped: a scrape at N = 3,000
-    // builds 3 MB of text), and the table says how long that took after the last Ready.
-    const writesAtReady = tracker.writes().length;
+    // builds 3 MB of text), and the table says how many came after the last Ready and when the
+    // last of them was written.
+    const eventsAfter = () => tracker!.writes().filter((w) => w.kind === 'events' && w.at > tReady);
     const drainDeadline = performance.now() + 120_000;
-    const eventCount = () => tracker!.writes().filter((w) => w.kind === 'events').length;
-    let lastEventAt = tReady;
-    for (let seen = eventCount(); performance.now() - lastEventAt < 2_000; ) {
-      if (performance.now() > drainDeadline) throw new Error('events still written 2 minutes after cold sync');
+    while (performance.now() - Math.max(tReady, eventsAfter().at(-1)?.at ?? 0) < 2_000) {
+      if (performance.now() > drainDeadline)
+        throw new Error('events still written 2 minutes after cold sync');
       await Promise.race([sleep(250), exited]);
-      const now = eventCount();
-      if (now !== seen) [seen, lastEventAt] = [now, performance.now()];
     }
-    const eventsDrainedSeconds = (lastEventAt - tReady) / 1000;
-    const eventsAfterReady = writesByKind(tracker, writesAtReady).byKind.events ?? 0;
+    const eventsAfterReady = eventsAfter().length;
+    const eventsDrainedSeconds = Math.max(0, ((eventsAfter().at(-1)?.at ?? tReady) - tReady) / 1000);
 
     // (c) Idle: nothing changes; count requests and writes over the window.
     await sleep(5_000);

@@ -47,9 +47,14 @@ export interface LifecycleParts {
   queues: KindQueues;
   reflectors: Reflector<KubernetesObject>[];
   connections: ServiceConnections;
+  /** Events still waiting are written on a graceful stop, for a bounded time. */
+  events: { flush(timeoutMs: number): Promise<void> };
   clock: Clock;
   metrics: RuntimeMetrics;
 }
+
+/** How long a graceful stop writes the Events still waiting (after the controllers drained). */
+export const EVENT_FLUSH_TIMEOUT_MS = 5_000;
 
 /** Starts and stops caches and controllers; with leader election, controllers run only while leading. */
 export function createLifecycle(parts: LifecycleParts): Pick<Operator, 'start' | 'stop' | 'isLeader'> {
@@ -109,6 +114,8 @@ export function createLifecycle(parts: LifecycleParts): Pick<Operator, 'start' |
       stopped = true;
       for (const q of Object.values(queues)) q.shutDown();
       await Promise.all(controllers.map((c) => c.stop({ drainTimeoutMs: 10_000 })));
+      // Recorded after their status write, so the next process would not record them again.
+      await parts.events.flush(EVENT_FLUSH_TIMEOUT_MS);
       await elector?.stop();
       await Promise.all(reflectors.map((r) => r.stop()));
       await connections.close();

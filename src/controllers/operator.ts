@@ -323,8 +323,9 @@ export function createOperator(opts: OperatorOptions): Operator {
     instance: opts.identity,
     log,
     clock,
-    // Status first: while keys wait in any work queue, Events go at a bounded rate.
-    busy: () => KIND_NAMES.some((k) => queues[k].len() > 0),
+    // Status first: while keys wait in any work queue, Events go at a bounded rate. Keys held by
+    // a slow service's bound do not count: they would keep every Event slow for as long as it lasts.
+    busy: () => KIND_NAMES.some((k) => queues[k].ready() > 0),
   });
   registerEventMetrics(opts.registry, () => events.sinkStats());
   const deps: ControllerDeps = {
@@ -353,6 +354,7 @@ export function createOperator(opts: OperatorOptions): Operator {
     queues,
     reflectors: allReflectors,
     connections,
+    events,
     clock,
     metrics,
   });

@@ -62,6 +62,7 @@ export async function writeMetrics(registry: Registry, out: Writable): Promise<v
     const computed: ComputedMetric | undefined = computedMetricOf(metric);
     if (!computed) {
       chunk += await registry.getSingleMetricAsString(metric.name);
+      if (chunk.length >= CHUNK_CHARS) await flush();
       continue;
     }
     const name = escapeHelp(computed.name);
@@ -71,7 +72,7 @@ export async function writeMetrics(registry: Registry, out: Writable): Promise<v
       if (chunk.length >= CHUNK_CHARS) await flush();
     }
   }
-  chunk += '\n';
-  await flush();
-  out.end();
+  // The last piece with end(): a small answer goes out whole, with its Content-Length.
+  if (out.destroyed) throw new Error('the scraper went away');
+  out.end(`${chunk}\n`);
 }

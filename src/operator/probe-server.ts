@@ -70,6 +70,9 @@ export function startProbeServer(opts: {
   return listen(server, opts.host, opts.port);
 }
 
+/** How long a scrape's answer may sit unread before the connection is closed (Prometheus' default scrape timeout is 10 s). */
+const METRICS_WRITE_TIMEOUT_MS = 60_000;
+
 /** Serves the registry's metrics on `/metrics` in the Prometheus text format. */
 export function startMetricsServer(opts: {
   host: string;
@@ -81,6 +84,8 @@ export function startMetricsServer(opts: {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
+    // A scraper that stops reading would hold the answer's caches snapshot for good.
+    res.setTimeout(METRICS_WRITE_TIMEOUT_MS, () => res.destroy());
     // Not writeHead: the head goes out with the first piece, so a failure before it is still a 500.
     res.statusCode = 200;
     res.setHeader('content-type', opts.registry.contentType);

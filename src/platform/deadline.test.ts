@@ -23,6 +23,18 @@ describe('deadline', () => {
     parent.abort(new Error('shutdown'));
     expect(d.signal.reason).toEqual(new Error('shutdown'));
     expect(d.timedOut()).toBe(false);
+    // Its timer running out afterwards is no timeout.
+    vi.useFakeTimers();
+    const undisposed = deadline(
+      100,
+      (() => {
+        const p = new AbortController();
+        p.abort(new Error('first'));
+        return p.signal;
+      })(),
+    );
+    vi.advanceTimersByTime(200);
+    expect(undisposed.timedOut()).toBe(false);
     d.dispose();
     const late = deadline(10_000, parent.signal);
     expect(late.signal.aborted).toBe(true);

@@ -21,6 +21,8 @@ export function deadline(ms: number, parent?: AbortSignal): Deadline {
   let timedOut = false;
   const onParent = (): void => controller.abort(parent?.reason);
   const timer = setTimeout(() => {
+    // The parent came first: that is no timeout.
+    if (controller.signal.aborted) return;
     timedOut = true;
     controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
   }, ms);

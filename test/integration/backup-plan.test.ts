@@ -177,7 +177,8 @@ describe('BackupPlan', () => {
         ],
       });
       expect(planRequests('nightly', 'POST')).toHaveLength(1);
-      expect(await eventReasons('nightly')).toContain('PlanCreated');
+      // Events are written after the status they stand for (one writer, behind status writes).
+      await waitFor(async () => (await eventReasons('nightly')).includes('PlanCreated'));
     });
 
     it('replaces the plan with PUT when the spec changes', async () => {
@@ -500,7 +501,7 @@ describe('BackupPlan', () => {
       // Backoff, not a hot loop: a handful of attempts while blocked (and within the deadline).
       await sleep(1_000);
       expect(planRequests('in-use', 'DELETE').length).toBeLessThanOrEqual(3);
-      expect(await eventReasons('in-use')).toContain('PlanInUse');
+      await waitFor(async () => (await eventReasons('in-use')).includes('PlanInUse'));
 
       const archived = await serverCall('POST', '/cluster/self/repository/active/uses-plan/archive', {
         id: 'uses-plan-archived',
@@ -523,7 +524,7 @@ describe('BackupPlan', () => {
       // Namespace deletion must not hang on a plan the server refuses to delete.
       await waitGone('kept-busy', 20_000);
       expect(await serverPlan('kept-busy')).toBeDefined();
-      expect(await eventReasons('kept-busy')).toContain('CleanupAbandoned');
+      await waitFor(async () => (await eventReasons('kept-busy')).includes('CleanupAbandoned'));
     });
 
     it('rolls an edit of a plan in use out as a new version (the server refuses the edit in place), then deletes the old one', async () => {

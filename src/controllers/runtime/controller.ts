@@ -158,13 +158,13 @@ export function createController(opts: ControllerOptions): Controller {
       queue.shutDown();
       if (!running) return;
       const drained = Promise.all(running).then(() => true);
-      const deadline = new AbortController();
-      const timedOut = sleep(clock, stopOpts?.drainTimeoutMs ?? 30_000, deadline.signal).then(
+      const drainTimer = new AbortController();
+      const timedOut = sleep(clock, stopOpts?.drainTimeoutMs ?? 30_000, drainTimer.signal).then(
         () => false,
         () => false,
       );
       const clean = await Promise.race([drained, timedOut]);
-      deadline.abort();
+      drainTimer.abort();
       if (!clean) {
         opts.log.warn({ controller }, 'drain deadline passed; aborting running reconciles');
         shutdown.abort(new Error(`controller ${controller} stopped`));

@@ -127,5 +127,56 @@ describe('createEventSink', () => {
       // The one already waiting for its gap goes at its time; after it nothing waits.
       expect(startedAt).toEqual([0, 100, 200, 300, 300]);
     });
+
+    it('flushes what waits at full speed on a stop, within its bound', async () => {
+      vi.useFakeTimers({ now: 0 });
+      const startedAt: number[] = [];
+      const sink = createEventSink({
+        client: {
+          createNamespacedEvent: async (p) => {
+            startedAt.push(Date.now());
+            return p.body;
+          },
+        },
+        log: createMemoryLogger().log,
+        busy: () => true,
+        busyGapMs: 100,
+      });
+      const all = Promise.all(['a', 'b', 'c', 'd'].map((n) => sink.send('ns', event(n))));
+      await vi.advanceTimersByTimeAsync(0);
+      const flushed = sink.flush(5_000);
+      // The one already waiting for its gap goes at its time; the rest follow at once.
+      await vi.advanceTimersByTimeAsync(100);
+      await flushed;
+      await all;
+      expect(startedAt).toEqual([0, 100, 100, 100]);
+    });
+
+    it('keeps writing when busy() throws, and a flush gives up at its bound', async () => {
+      vi.useFakeTimers({ now: 0 });
+      const { log, lines } = createMemoryLogger();
+      const gate = gatedClient();
+      const sink = createEventSink({
+        client: gate.client,
+        log,
+        busy: () => {
+          throw new Error('queues gone');
+        },
+      });
+      const a = sink.send('ns', event('a'));
+      const b = sink.send('ns', event('b'));
+      await vi.advanceTimersByTimeAsync(0);
+      gate.release();
+      await a;
+      await vi.advanceTimersByTimeAsync(0);
+      // Both reached the server; 'b' is stuck there, and the flush stops waiting at its bound.
+      expect(gate.started).toEqual(['a', 'b']);
+      const flushed = sink.flush(1_000);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await flushed;
+      expect(lines.filter((l) => l.msg === 'could not record event')).toHaveLength(0);
+      gate.release();
+      await b;
+    });
   });
 });

@@ -45,6 +45,13 @@ export interface EventSinkStats {
 export interface EventSink {
   /** Queues one Event; the promise settles when it was written, failed or dropped. Never rejects. */
   send(namespace: string, body: EventsV1Event): Promise<void>;
+  /** Whether the next `send` would be dropped. */
+  full(): boolean;
+  /**
+   * Writes what waits, at full speed, for at most `timeoutMs`; for a graceful stop, since an Event
+   * recorded after its status write is never recorded again by the next process.
+   */
+  flush(timeoutMs: number): Promise<void>;
   stats(): EventSinkStats;
 }
 
@@ -66,31 +73,53 @@ export function createEventSink(opts: EventSinkOptions): EventSink {
   let writing = false;
   let dropped = 0;
   let lastStart = -Infinity;
+  let flushing = false;
+  const idle: Array<() => void> = [];
+
+  // A failing busy() must not cost the Event: it is then written as if the queues were empty.
+  const isBusy = (): boolean => {
+    try {
+      return opts.busy?.() ?? false;
+    } catch {
+      return false;
+    }
+  };
+
+  const writeOne = async (next: (typeof queue)[number]): Promise<void> => {
+    try {
+      const wait = !flushing && isBusy() ? lastStart + busyGapMs - clock.now() : 0;
+      if (wait > 0) await sleep(clock, wait);
+      lastStart = clock.now();
+      await opts.client.createNamespacedEvent({ namespace: next.namespace, body: next.body });
+    } catch (err) {
+      // Events are best effort: RBAC gaps or apiserver trouble must never fail a reconcile.
+      const r = next.body.regarding;
+      opts.log.warn(
+        { err, reason: next.body.reason, name: r?.name, namespace: next.namespace },
+        'could not record event',
+      );
+    } finally {
+      next.done();
+    }
+  };
 
   const drain = async (): Promise<void> => {
     writing = true;
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      const wait = opts.busy?.() ? lastStart + busyGapMs - clock.now() : 0;
-      if (wait > 0) await sleep(clock, wait);
-      lastStart = clock.now();
-      try {
-        await opts.client.createNamespacedEvent({ namespace: next.namespace, body: next.body });
-      } catch (err) {
-        // Events are best effort: RBAC gaps or apiserver trouble must never fail a reconcile.
-        const r = next.body.regarding;
-        opts.log.warn(
-          { err, reason: next.body.reason, name: r?.name, namespace: next.namespace },
-          'could not record event',
-        );
-      } finally {
-        next.done();
-      }
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) await writeOne(next);
+    } finally {
+      writing = false;
+      for (const resolve of idle.splice(0)) resolve();
     }
-    writing = false;
+  };
+  const startDrain = (): void => {
+    // Never rejects: writeOne catches what the client, the clock or busy() throw.
+    if (!writing) void drain().catch(() => {});
   };
 
   return {
     stats: () => ({ queued: queue.length, dropped }),
+    full: () => queue.length >= maxQueued,
     send(namespace, body) {
       if (queue.length >= maxQueued) {
         // Logged on the first drop and then once per full queue's worth, not per event.
@@ -100,8 +129,20 @@ export function createEventSink(opts: EventSinkOptions): EventSink {
       }
       return new Promise<void>((done) => {
         queue.push({ namespace, body, done });
-        if (!writing) void drain();
+        startDrain();
       });
+    },
+    async flush(timeoutMs) {
+      if (!writing && queue.length === 0) return;
+      flushing = true;
+      const done = new Promise<void>((resolve) => idle.push(resolve));
+      let timer: unknown;
+      const timeout = new Promise<void>((resolve) => {
+        timer = clock.setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([done, timeout]);
+      clock.clearTimeout(timer);
+      if (queue.length > 0) opts.log.warn({ left: queue.length }, 'stopping with events not written');
     },
   };
 }

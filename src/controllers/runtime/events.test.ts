@@ -84,6 +84,39 @@ describe('createEventRecorder', () => {
     expect(recorder.sinkStats()).toEqual({ queued: 0, dropped: 0 });
   });
 
+  it('does not remember an Event a full queue dropped: its next occurrence is sent', async () => {
+    const sent: string[] = [];
+    const waiting: Array<() => void> = [];
+    const recorder = createEventRecorder({
+      client: {
+        createNamespacedEvent: (p) =>
+          new Promise((resolve) =>
+            waiting.push(() => {
+              sent.push(p.body.note ?? '');
+              resolve(p.body);
+            }),
+          ),
+      },
+      instance: 'pod-1',
+      log: createMemoryLogger().log,
+      maxQueued: 1,
+    });
+    const first = recorder.record(plan, { ...failed, note: 'one' });
+    const second = recorder.record(plan, { ...failed, note: 'two' });
+    await recorder.record(plan, { ...failed, note: 'three' });
+    expect(recorder.sinkStats()).toEqual({ queued: 1, dropped: 1 });
+    while (waiting.length > 0 || sent.length < 2) {
+      waiting.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all([first, second]);
+    const again = recorder.record(plan, { ...failed, note: 'three' });
+    await new Promise((r) => setImmediate(r));
+    waiting.shift()?.();
+    await again;
+    expect(sent).toEqual(['one', 'two', 'three']);
+  });
+
   it('suppresses repeats within the window and reports the count after it', async () => {
     const { sent, recorder } = setup();
     await recorder.record(plan, failed);

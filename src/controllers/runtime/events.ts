@@ -27,7 +27,7 @@ export type { EventsClient } from './event-sink.ts';
 
 /** Records Kubernetes Events without ever blocking or failing a reconcile. */
 export interface EventRecorder {
-  /** Fire-and-forget; returns a promise only so tests can await delivery. Never rejects. */
+  /** Fire-and-forget; returns a promise only so tests can await delivery. Never throws or rejects. */
   record(regarding: ReadonlyDeep<KubernetesObject> | KubernetesObject, event: EventInput): Promise<void>;
 }
 
@@ -61,6 +61,8 @@ export interface DedupingEventRecorder extends EventRecorder {
   dedupStats(): DedupStats;
   /** Events waiting to be written and dropped by a full queue. */
   sinkStats(): EventSinkStats;
+  /** Writes the Events still waiting, for at most `timeoutMs` (a graceful stop). */
+  flush(timeoutMs: number): Promise<void>;
 }
 
 // exactOptionalPropertyTypes: the client-node model types reject explicit `undefined` members.
@@ -121,51 +123,64 @@ export function createEventRecorder(opts: EventRecorderOptions): DedupingEventRe
   return {
     dedupStats: () => ({ entries: open.size + lapsed.size, pruneVisits }),
     sinkStats: () => sink.stats(),
+    flush: (timeoutMs) => sink.flush(timeoutMs),
     record(regarding, event) {
-      const meta = regarding.metadata ?? {};
-      const namespace = meta.namespace ?? 'default';
-      const key = [meta.uid ?? `${namespace}/${meta.name}`, event.type, event.reason, event.note].join(
-        '\u0000',
-      );
-      const now = clock.now();
-      prune(now);
-      const entry = open.get(key);
-      // Checked again: pruning stops at the first open entry, which a clock stepping back can put out of order.
-      if (entry && now - entry.sentAt < windowMs) {
-        entry.count++;
+      try {
+        return recordOne(regarding, event);
+      } catch (err) {
+        opts.log.warn({ err, reason: event.reason }, 'could not record event');
         return Promise.resolve();
       }
-      const repeats = (entry?.count ?? lapsed.get(key) ?? 0) + 1;
+    },
+  };
+
+  function recordOne(regarding: Parameters<EventRecorder['record']>[0], event: EventInput): Promise<void> {
+    const meta = regarding.metadata ?? {};
+    const namespace = meta.namespace ?? 'default';
+    const key = [meta.uid ?? `${namespace}/${meta.name}`, event.type, event.reason, event.note].join(
+      '\u0000',
+    );
+    const now = clock.now();
+    prune(now);
+    const entry = open.get(key);
+    // Checked again: pruning stops at the first open entry, which a clock stepping back can put out of order.
+    if (entry && now - entry.sentAt < windowMs) {
+      entry.count++;
+      return Promise.resolve();
+    }
+    const repeats = (entry?.count ?? lapsed.get(key) ?? 0) + 1;
+    if (!sink.full()) {
+      // A dropped Event is not remembered as sent: its next occurrence is tried again.
       open.delete(key);
       lapsed.delete(key);
       open.set(key, { sentAt: now, count: 0 });
       evictOverflow();
-      const eventTime = new MicroTime(now);
-      const body: EventsV1Event = {
-        apiVersion: 'events.k8s.io/v1',
-        kind: 'Event',
-        // The apiserver validates generateName itself as a DNS-1123 subdomain: a trailing '.' is rejected.
-        metadata: { generateName: `${meta.name ?? 'object'}-`, namespace },
-        eventTime,
-        reportingController: REPORTING_CONTROLLER,
-        reportingInstance: opts.instance,
-        action: event.action,
-        reason: event.reason,
-        type: event.type,
-        note: event.note.length > 1024 ? `${event.note.slice(0, 1021)}...` : event.note,
-        regarding: definedOnly({
-          apiVersion: regarding.apiVersion,
-          kind: regarding.kind,
-          name: meta.name,
-          namespace: meta.namespace,
-          uid: meta.uid,
-          resourceVersion: meta.resourceVersion,
-        }),
-        ...(repeats > 1 ? { series: { count: repeats, lastObservedTime: eventTime } } : {}),
-      };
-      // Not awaited here: a suspended frame would hold `regarding` (a whole cached object, replaced
-      // in the cache by the write that follows) for as long as the Event waits in the queue.
-      return sink.send(namespace, body);
-    },
-  };
+    }
+    const eventTime = new MicroTime(now);
+    const body: EventsV1Event = {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      // The apiserver validates generateName itself as a DNS-1123 subdomain: a trailing '.' is rejected.
+      metadata: { generateName: `${meta.name ?? 'object'}-`, namespace },
+      eventTime,
+      reportingController: REPORTING_CONTROLLER,
+      reportingInstance: opts.instance,
+      action: event.action,
+      reason: event.reason,
+      type: event.type,
+      note: event.note.length > 1024 ? `${event.note.slice(0, 1021)}...` : event.note,
+      regarding: definedOnly({
+        apiVersion: regarding.apiVersion,
+        kind: regarding.kind,
+        name: meta.name,
+        namespace: meta.namespace,
+        uid: meta.uid,
+        resourceVersion: meta.resourceVersion,
+      }),
+      ...(repeats > 1 ? { series: { count: repeats, lastObservedTime: eventTime } } : {}),
+    };
+    // Not awaited here: a suspended frame would hold `regarding` (a whole cached object, replaced
+    // in the cache by the write that follows) for as long as the Event waits in the queue.
+    return sink.send(namespace, body);
+  }
 }

@@ -143,6 +143,8 @@ describe('createWorkQueue with partitions', () => {
     const got = [await q.next(), await q.next(), await q.next(), await q.next(), await q.next()];
     expect(got).toEqual(['slow-1', 'slow-2', 'fast-1', 'free', 'fast-2']);
     expect(q.len()).toBe(2);
+    // Both left are held by their partition's bound: none a free worker could take.
+    expect(q.ready()).toBe(0);
     const blocked = q.next();
     expect(await peek(blocked)).toBe('pending');
     q.done('fast-1');

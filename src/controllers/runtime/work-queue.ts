@@ -40,6 +40,8 @@ export interface WorkQueue {
   done(key: string): void;
   /** Keys waiting to be handed out, held-back ones included (not delayed or processing ones). */
   len(): number;
+  /** Keys a free worker may take now: `len()` without the ones held back by their partition's bound. */
+  ready(): number;
   /** Drops pending work, clears timers and releases every waiting `next()` with `undefined`. */
   shutDown(): void;
   isShuttingDown(): boolean;
@@ -154,6 +156,9 @@ export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
     },
     len() {
       return length();
+    },
+    ready() {
+      return queue.length;
     },
     shutDown() {
       if (shuttingDown) return;
