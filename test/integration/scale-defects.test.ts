@@ -95,6 +95,7 @@ describe('scale: repositories of a service that was never polled', () => {
     });
     await waitForResource(kc, backupServiceKind, namespace, 'burst', (o) => hasCondition(o, 'Ready'));
     const since = burstEnv.emulator.requestLog.lastSeq();
+    const serviceReconcilesBefore = await reconciles(operator, 'backupservice');
     const started = Date.now();
     const names = Array.from({ length: 12 }, (_, i) => `burst-${i}`);
     await Promise.all(
@@ -121,6 +122,10 @@ describe('scale: repositories of a service that was never polled', () => {
     expect(creates.length).toBe(12);
     // Each create asks for a fresh poll; the floor lets one through per second.
     expect(polls.length).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+    // Asked for when the floor lets it through: no reconcile per create that the gate turns away
+    // (the first test's service, polled every second, reconciles meanwhile too).
+    const serviceReconciles = (await reconciles(operator, 'backupservice')) - serviceReconcilesBefore;
+    expect(serviceReconciles).toBeLessThanOrEqual(polls.length + Math.ceil(seconds) + 3);
     // One read per repository: the absence confirmed before the create (the last poll predates the
     // object). A repository created a moment ago has no task history and no backups to read, and
     // the poll each create asks for shows it: no read of its own after the create.

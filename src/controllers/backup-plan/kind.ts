@@ -1,5 +1,6 @@
 import type { BackupClient, Plan } from '../../backup-api/index.ts';
 import { CONDITION_TYPES } from '../../crds/index.ts';
+import { requestServicePoll } from '../backup-service/poll-request.ts';
 import type { ManagedKind } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
 import { type BackupPlanResource, FINALIZER } from '../resources.ts';
@@ -174,7 +175,7 @@ export function createBackupPlanKind(
             signal,
           });
           // A fresh poll now (one request, coalesced) rather than at its next interval.
-          if (action.kind === 'switch') deps.kinds.services.enqueue(serviceKeyOf(obj));
+          if (action.kind === 'switch') requestServicePoll(deps, serviceKeyOf(obj));
           return await reader.observe(obj, client as BackupClient, signal);
         },
         async settle(observed, detail) {

@@ -1,3 +1,4 @@
+import { requestServicePoll } from '../backup-service/poll-request.ts';
 import type { ObservedRepository } from '../cluster-observations.ts';
 import { AwaitPoll, type ManagedKind } from '../engine/managed-kind.ts';
 import type { ControllerDeps } from '../operator.ts';
@@ -106,7 +107,7 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
           // A fresh poll of the service now (one request, coalesced) rather than at its next
           // interval, so the objects that follow this repository (runs, restores, plans) see the
           // change at once.
-          deps.kinds.services.enqueue(r.serviceKey);
+          requestServicePoll(deps, r.serviceKey);
           r.forceFetch = true;
           if (action.kind === 'create') {
             const now = deps.clock.now();

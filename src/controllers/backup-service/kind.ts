@@ -24,6 +24,7 @@ import {
 } from './config.ts';
 import { createServiceFanOut } from './fan-out.ts';
 import { servicePollIntervalMs } from './poll-interval.ts';
+import { POLL_FLOOR_MS } from './poll-request.ts';
 import { SERVICE_REASONS, serviceStatusFor } from './status.ts';
 import { createVersionReader, recordedVersion, type ServerVersion } from './version.ts';
 
@@ -39,11 +40,7 @@ export interface ServiceObserved {
   version?: ServerVersion | undefined;
 }
 
-/**
- * The shortest time between two polls of one service, however many repositories ask for a fresh
- * look (each write to a repository does): a burst of N writes costs a poll per floor, not N polls.
- */
-export const POLL_FLOOR_MS = 1_000;
+export { POLL_FLOOR_MS } from './poll-request.ts';
 
 /** How long a poll must still wait for the floor (pure): 0 when it may go now. */
 export function pollFloorWaitMs(
