@@ -103,10 +103,10 @@ describe('createEventSink', () => {
       vi.useRealTimers();
     });
 
-    it('writes at most one Event per gap, and the backlog at once when they have none', async () => {
+    /** A sink on fake timers (from 0) with a 100 ms busy gap, recording when each write started. */
+    const timedSink = (busy: () => boolean) => {
       vi.useFakeTimers({ now: 0 });
       const startedAt: number[] = [];
-      let busy = true;
       const sink = createEventSink({
         client: {
           createNamespacedEvent: async (p) => {
@@ -115,9 +115,15 @@ describe('createEventSink', () => {
           },
         },
         log: createMemoryLogger().log,
-        busy: () => busy,
+        busy,
         busyGapMs: 100,
       });
+      return { sink, startedAt };
+    };
+
+    it('writes at most one Event per gap, and the backlog at once when they have none', async () => {
+      let busy = true;
+      const { sink, startedAt } = timedSink(() => busy);
       const all = Promise.all(['a', 'b', 'c', 'd', 'e'].map((n) => sink.send('ns', event(n))));
       await vi.advanceTimersByTimeAsync(250);
       expect(startedAt).toEqual([0, 100, 200]);
@@ -129,19 +135,7 @@ describe('createEventSink', () => {
     });
 
     it('flushes what waits at full speed on a stop, within its bound', async () => {
-      vi.useFakeTimers({ now: 0 });
-      const startedAt: number[] = [];
-      const sink = createEventSink({
-        client: {
-          createNamespacedEvent: async (p) => {
-            startedAt.push(Date.now());
-            return p.body;
-          },
-        },
-        log: createMemoryLogger().log,
-        busy: () => true,
-        busyGapMs: 100,
-      });
+      const { sink, startedAt } = timedSink(() => true);
       const all = Promise.all(['a', 'b', 'c', 'd'].map((n) => sink.send('ns', event(n))));
       await vi.advanceTimersByTimeAsync(0);
       const flushed = sink.flush(5_000);
