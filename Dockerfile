@@ -25,9 +25,12 @@ LABEL org.opencontainers.image.title="cbbs-operator" \
 # generation stays at 1 MiB per semi-space; each saved 5-17 MiB of RSS at 50 repositories with no
 # measurable CPU cost. --liftoff-only keeps WebAssembly (undici's HTTP/1 parser, llhttp) on V8's
 # baseline compiler: its optimizing tier cost about 10 MiB of RSS at the first Backup Service
-# requests (N = 50: 101-105 -> 91-92 MiB) for parsing a few small answers a second. The scale
-# bench reads these lines and runs the operator the same way.
-ENV NODE_ENV=production MALLOC_ARENA_MAX=2
+# requests (N = 50: 101-105 -> 91-92 MiB) for parsing a few small answers a second. With that flag
+# a construct the baseline compiler cannot take aborts the process instead of falling back, so
+# undici gets llhttp's scalar build (UNDICI_NO_WASM_SIMD=1), which it compiles on amd64 and arm64
+# alike; test/unit/image-runtime.test.ts runs an HTTP/1 request under these flags. The scale bench
+# reads these lines and runs the operator the same way.
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2 UNDICI_NO_WASM_SIMD=1
 WORKDIR /app
 # Everything is owned by root and read-only for the operator's user; the chart also mounts the
 # root filesystem read-only.

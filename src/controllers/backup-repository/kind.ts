@@ -104,9 +104,9 @@ export function createBackupRepositoryKind(deps: ControllerDeps): RepositoryKind
             // Only a poll started after the answer is sure to show the write.
             r.memo.lastWriteAt = deps.clock.now();
           }
-          // A fresh poll of the service now (one request, coalesced) rather than at its next
-          // interval, so the objects that follow this repository (runs, restores, plans) see the
-          // change at once.
+          // A fresh poll of the service as soon as the poll floor allows (one request for every
+          // write of that second) rather than at its next interval, so the objects that follow
+          // this repository (runs, restores, plans) see the change at once.
           requestServicePoll(deps, r.serviceKey);
           r.forceFetch = true;
           if (action.kind === 'create') {
