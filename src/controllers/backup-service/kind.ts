@@ -24,7 +24,7 @@ import {
 } from './config.ts';
 import { createServiceFanOut } from './fan-out.ts';
 import { servicePollIntervalMs } from './poll-interval.ts';
-import { POLL_FLOOR_MS } from './poll-request.ts';
+import { POLL_FLOOR_MS, pollRequestDelayMs } from './poll-request.ts';
 import { SERVICE_REASONS, serviceStatusFor } from './status.ts';
 import { createVersionReader, recordedVersion, type ServerVersion } from './version.ts';
 
@@ -40,8 +40,6 @@ export interface ServiceObserved {
   version?: ServerVersion | undefined;
 }
 
-export { POLL_FLOOR_MS } from './poll-request.ts';
-
 /** How long a poll must still wait for the floor (pure): 0 when it may go now. */
 export function pollFloorWaitMs(
   last: { generation: number; at: number } | undefined,
@@ -51,7 +49,7 @@ export function pollFloorWaitMs(
 ): number {
   // A spec change (new endpoints, config) is polled at once.
   if (!last || last.generation !== generation) return 0;
-  return Math.max(0, last.at + floorMs - nowMs);
+  return pollRequestDelayMs(last.at, nowMs, floorMs);
 }
 
 /** How soon rejected credentials are tried again without a change (a role may be granted server-side). */
