@@ -29,6 +29,18 @@ vitest_rc=$?
 # The README's demo command, end to end (it starts its own API server and emulator).
 check "demo runs end to end" node scripts/demo.ts
 
+# The failed tests again, last: CI keeps only the end of the output, after the demo's.
+node -e '
+  try {
+    const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+    for (const file of r.testResults)
+      for (const t of file.assertionResults)
+        if (t.status === "failed")
+          console.log(`!! test failed: ${require("node:path").relative(process.cwd(), file.name)} > ${t.fullName}\n   ${String(t.failureMessages?.[0] ?? "").split("\n").slice(0, 3).join("\n   ")}`);
+  } catch {}
+' "$report"
+[ "$failed_checks" -eq 0 ] || echo "!! $failed_checks static check(s) failed: see '!! check failed' above"
+
 # vitest's own summary is not what CI reads; derive the closing line from its JSON report, and
 # count each static check as one more test.
 read -r passed failed < <(node -e '
