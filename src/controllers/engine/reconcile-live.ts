@@ -57,7 +57,7 @@ export async function reconcileLive<T extends ManagedObject, O, A, D, S extends 
   try {
     const seen = await run.session.observe();
     // Nothing to decide before the poll shows our write, and nothing new to say in status.
-    if (seen instanceof AwaitPoll) return { requeueAfterMs: seen.lookAgainMs };
+    if (seen instanceof AwaitPoll) return { requeueAfterMs: seen.lookAgainMs, fallback: true };
     run.observed = seen;
     for (let step = 0; ; step++) {
       const decision = run.session.decide(run.observed);
@@ -74,7 +74,7 @@ export async function reconcileLive<T extends ManagedObject, O, A, D, S extends 
       run.memory = undefined;
       if (!(after instanceof AwaitPoll)) run.observed = after;
       core.record(run.obj, kind.actedEvent?.(run.obj, run.action, run.observed));
-      if (after instanceof AwaitPoll) return { requeueAfterMs: after.lookAgainMs };
+      if (after instanceof AwaitPoll) return { requeueAfterMs: after.lookAgainMs, fallback: true };
     }
   } catch (err) {
     return await failed(core, run, err);

@@ -22,6 +22,9 @@ function recordingQueue(): { queue: WorkQueue; calls: Call[] } {
     addAfter: (k, ms) => {
       calls.push(['addAfter', k, ms]);
     },
+    addFallback: (k, ms) => {
+      calls.push(['addFallback', k, ms]);
+    },
     addRateLimited: (k) => {
       calls.push(['addRateLimited', k]);
     },
@@ -46,6 +49,16 @@ describe('createController result policy', () => {
       calls: [
         ['forget', 'ns/a'],
         ['addAfter', 'ns/a', 5_000],
+      ],
+      result: 'requeue_after',
+      level: undefined,
+    },
+    {
+      reason: 'a fallback requeue forgets and schedules a timer a sooner reconcile drops',
+      run: async () => ({ requeueAfterMs: 30_000, fallback: true }),
+      calls: [
+        ['forget', 'ns/a'],
+        ['addFallback', 'ns/a', 30_000],
       ],
       result: 'requeue_after',
       level: undefined,

@@ -27,11 +27,17 @@ export interface ReconcileContext {
 /** A successful reconcile's single idea: when to look again (omit to wait for the next change). */
 export interface ReconcileOutcome {
   requeueAfterMs?: number;
+  /**
+   * The look again is only a fallback for a change awaited from elsewhere (a poll's): dropped when
+   * the key is reconciled sooner, so the change costs one reconcile, not that one and the timer's.
+   */
+  fallback?: boolean;
 }
 
 /**
  * Reconciles one key. Contract (controller-runtime's):
  * - resolves `{ requeueAfterMs }` → the key's backoff is reset and it is looked at again after that time;
+ *   with `fallback: true` only if nothing else has it reconciled before then;
  * - resolves `{}`/`undefined` → the key's backoff is reset; nothing is scheduled;
  * - throws a `TerminalError` → no retry, counted; only a new change to the object triggers a reconcile;
  * - throws a Kubernetes 409 → quiet rate-limited retry (stale read);
@@ -98,7 +104,8 @@ export function createController(opts: ControllerOptions): Controller {
       const outcome = await opts.reconcile({ key, namespace, name }, { log, signal, reconcileID });
       queue.forget(key);
       const after = outcome?.requeueAfterMs ?? 0;
-      if (after > 0) queue.addAfter(key, after);
+      if (after > 0 && outcome?.fallback) queue.addFallback(key, after);
+      else if (after > 0) queue.addAfter(key, after);
       metrics?.reconcileTotal.inc({
         controller,
         result: after > 0 ? ReconcileResult.RequeueAfter : ReconcileResult.Success,

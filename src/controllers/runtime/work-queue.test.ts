@@ -65,6 +65,51 @@ describe('createWorkQueue', () => {
     expect(q.len()).toBe(0);
   });
 
+  it('addFallback fires when nothing hands the key out before it', async () => {
+    const q = createWorkQueue({ name: 't' });
+    q.addFallback('a', 5_000);
+    q.addFallback('a', 9_000);
+    const p = q.next();
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(await peek(p)).toBe('pending');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await p).toBe('a');
+    q.done('a');
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(q.len()).toBe(0);
+  });
+
+  it('addFallback is dropped when the key is handed out sooner; addAfter is kept', async () => {
+    const q = createWorkQueue({ name: 't' });
+    q.addFallback('a', 5_000);
+    q.addFallback('b', 5_000);
+    q.addAfter('b', 8_000);
+    q.add('a');
+    q.add('b');
+    expect(await q.next()).toBe('a');
+    expect(await q.next()).toBe('b');
+    q.done('a');
+    q.done('b');
+    await vi.advanceTimersByTimeAsync(7_999);
+    expect(q.len()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(q.len()).toBe(1);
+    expect(await q.next()).toBe('b');
+  });
+
+  it('a fallback set while its key is processed outlives that hand-out, not the next', async () => {
+    const q = createWorkQueue({ name: 't' });
+    q.add('a');
+    expect(await q.next()).toBe('a');
+    q.addFallback('a', 5_000);
+    q.add('a');
+    q.done('a');
+    expect(await q.next()).toBe('a');
+    q.done('a');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(q.len()).toBe(0);
+  });
+
   it('addAfter with a non-positive delay adds at once', () => {
     const q = createWorkQueue({ name: 't' });
     q.addAfter('a', 0);

@@ -12,6 +12,8 @@ import { createPartitionSlots } from './partition-slots.ts';
  * - Exclusive: a key handed out by `next()` is not handed out again until `done(key)`; a key added
  *   meanwhile is handed out once more after `done`.
  * - Earliest wins: with two pending `addAfter` for one key, the earlier time is kept.
+ * - Fallbacks give way: an `addFallback` timer is dropped when its key is handed out before it
+ *   fires (that reconcile decides afresh when to look again); `addAfter` timers are kept.
  * - Bounded partitions (with `partitionOf`): at most `maxPerPartition` keys of one partition are
  *   handed out at once. A key whose partition is at its bound waits in that partition's line (still
  *   counted by `len()` and deduplicated) and is handed out first when a key of the partition is
@@ -28,6 +30,11 @@ export interface WorkQueue {
   add(key: string): void;
   /** Queues `key` after `delayMs`; for one key the earliest pending time wins. */
   addAfter(key: string, delayMs: number): void;
+  /**
+   * Queues `key` after `delayMs` unless it is handed out before then for another reason: a look
+   * again in case the change awaited does not come (the earliest pending fallback wins).
+   */
+  addFallback(key: string, delayMs: number): void;
   /** Queues `key` after the key's next backoff delay (one more failure counted). */
   addRateLimited(key: string): void;
   /** Resets the key's backoff; call after a successful reconcile. */
@@ -73,12 +80,19 @@ export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
   const dirty = new Set<string>();
   const processing = new Set<string>();
   const delayed = new Map<string, { at: number; timer: TimerHandle }>();
+  const fallbacks = new Map<string, { at: number; timer: TimerHandle }>();
   const waiters: Array<(key: string | undefined) => void> = [];
   let shuttingDown = false;
   const slots = opts.partitionOf
     ? createPartitionSlots(opts.partitionOf, Math.max(1, opts.maxPerPartition ?? 1))
     : undefined;
 
+  const dropTimer = (timers: Map<string, { timer: TimerHandle }>, key: string): void => {
+    const pending = timers.get(key);
+    if (!pending) return;
+    clock.clearTimeout(pending.timer);
+    timers.delete(key);
+  };
   const length = (): number => queue.length + (slots?.held() ?? 0);
   const reportDepth = (): void => {
     metrics?.workqueueDepth.set({ name: opts.name }, length());
@@ -94,6 +108,7 @@ export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
       const waiter = waiters.shift()!;
       dirty.delete(key);
       processing.add(key);
+      dropTimer(fallbacks, key);
       waiter(key);
     }
     reportDepth();
@@ -109,26 +124,29 @@ export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
     dispatch();
   };
 
-  const addAfter = (key: string, delayMs: number): void => {
+  // One timer per key in `timers`; an earlier one is kept, a later one replaces nothing.
+  const addLater = (timers: typeof delayed, key: string, delayMs: number): void => {
     if (shuttingDown) return;
     if (delayMs <= 0) {
       add(key);
       return;
     }
     const at = clock.now() + delayMs;
-    const pending = delayed.get(key);
+    const pending = timers.get(key);
     if (pending && pending.at <= at) return;
     if (pending) clock.clearTimeout(pending.timer);
     const timer = clock.setTimeout(() => {
-      delayed.delete(key);
+      timers.delete(key);
       add(key);
     }, delayMs);
-    delayed.set(key, { at, timer });
+    timers.set(key, { at, timer });
   };
+  const addAfter = (key: string, delayMs: number): void => addLater(delayed, key, delayMs);
 
   return {
     add,
     addAfter,
+    addFallback: (key, delayMs) => addLater(fallbacks, key, delayMs),
     addRateLimited(key) {
       if (shuttingDown) return;
       metrics?.workqueueRetries.inc({ name: opts.name });
@@ -163,8 +181,10 @@ export function createWorkQueue(opts: WorkQueueOptions): WorkQueue {
     shutDown() {
       if (shuttingDown) return;
       shuttingDown = true;
-      for (const { timer } of delayed.values()) clock.clearTimeout(timer);
-      delayed.clear();
+      for (const timers of [delayed, fallbacks]) {
+        for (const { timer } of timers.values()) clock.clearTimeout(timer);
+        timers.clear();
+      }
       queue.length = 0;
       slots?.clear();
       dirty.clear();
