@@ -33,10 +33,13 @@ check "demo runs end to end" node scripts/demo.ts
 node -e '
   try {
     const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
-    for (const file of r.testResults)
+    for (const file of r.testResults) {
+      if (file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed"))
+        console.log(`!! test file failed: ${require("node:path").relative(process.cwd(), file.name)}\n   ${String(file.message ?? "").split("\n").slice(0, 3).join("\n   ")}`);
       for (const t of file.assertionResults)
         if (t.status === "failed")
           console.log(`!! test failed: ${require("node:path").relative(process.cwd(), file.name)} > ${t.fullName}\n   ${String(t.failureMessages?.[0] ?? "").split("\n").slice(0, 3).join("\n   ")}`);
+    }
   } catch {}
 ' "$report"
 [ "$failed_checks" -eq 0 ] || echo "!! $failed_checks static check(s) failed: see '!! check failed' above"

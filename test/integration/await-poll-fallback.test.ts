@@ -39,7 +39,9 @@ describe('a repository the operator created', () => {
   });
 
   it('is reconciled again when the poll shows it, not once more when the fallback for a lost poll was due', async () => {
-    const pollSeconds = 3;
+    // Long enough for the six to be Ready (the poll each create asks for comes within a second)
+    // before the look again of the first create is due.
+    const pollSeconds = 10;
     await createCredentialsSecret(kc, namespace, 'admin');
     await createResource(kc, backupServiceKind, namespace, 'cb', {
       endpoints: [env.emulator.url],
@@ -47,6 +49,7 @@ describe('a repository the operator created', () => {
       pollInterval: `${pollSeconds}s`,
     });
     await waitForResource(kc, backupServiceKind, namespace, 'cb', (o) => hasCondition(o, 'Ready'));
+    const createsStarted = Date.now();
     const names = Array.from({ length: 6 }, (_, i) => `fallback-${i}`);
     await Promise.all(
       names.map((name) =>
@@ -61,9 +64,14 @@ describe('a repository the operator created', () => {
       await waitForResource(kc, backupRepositoryKind, namespace, name, (o) => hasCondition(o, 'Ready'));
     }
     // Each create waits for the poll it asked for with a look again one poll interval later, in
-    // case that poll is lost; the poll came, so that look again is moot.
+    // case that poll is lost; the poll came, so that look again is moot. Counted from a moment
+    // after the last Ready (its reconcile is counted when it returns) to past the last look again.
+    await new Promise((r) => setTimeout(r, 1_000));
     const before = await reconciles(operator, 'backuprepository');
-    await new Promise((r) => setTimeout(r, (pollSeconds + 2) * 1000));
+    expect(Date.now() - createsStarted, 'the window must open before the first look again').toBeLessThan(
+      pollSeconds * 1000,
+    );
+    await new Promise((r) => setTimeout(r, createsStarted + (pollSeconds + 3) * 1000 - Date.now()));
     expect((await reconciles(operator, 'backuprepository')) - before).toBe(0);
   });
 });

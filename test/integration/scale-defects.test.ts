@@ -139,6 +139,16 @@ describe('scale: repositories of a service that was never polled', () => {
       expect(names).toContain(read.name);
       expect(read.seq).toBeLessThan(createdAt.get(read.name) ?? 0);
     }
+    // A repository created without that read had a poll before its create that started more than
+    // the creation timestamp's precision after the object was created (it arrived later still).
+    for (const name of names.filter((n) => !reads.some((r) => r.name === n))) {
+      const obj = await getResource<BackupRepositoryResource>(kc, backupRepositoryKind, namespace, name);
+      const created = Date.parse(String(obj.metadata?.creationTimestamp));
+      const sawIt = polls.some(
+        (p) => p.seq < (createdAt.get(name) ?? 0) && Date.parse(p.time) > created + 1_000,
+      );
+      expect(sawIt, `${name} was created without a read and without a poll newer than it`).toBe(true);
+    }
     // Ready came from the poll's record of the server, not from what the operator sent.
     const ready = await getResource<BackupRepositoryResource>(kc, backupRepositoryKind, namespace, 'burst-0');
     expect(ready.status?.repositoryId).toBe('burst-0');
