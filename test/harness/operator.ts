@@ -59,6 +59,14 @@ export async function startTestOperator(opts: TestOperatorOptions): Promise<Oper
   return operator;
 }
 
+/** Reconciles of one controller so far, from the operator's own metrics. */
+export async function reconciles(operator: Operator, controller: string): Promise<number> {
+  const metric = await operator.deps.registry.getSingleMetric('controller_runtime_reconcile_total')?.get();
+  return (metric?.values ?? [])
+    .filter((v) => v.labels.controller === controller)
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
 /** Creates a Secret with username/password keys. */
 export async function createCredentialsSecret(
   kc: KubeConfig,

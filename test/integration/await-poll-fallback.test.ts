@@ -8,17 +8,10 @@ import {
   createCredentialsSecret,
   createResource,
   hasCondition,
+  reconciles,
   startTestOperator,
   waitForResource,
 } from '../harness/operator.ts';
-
-/** Reconciles of one controller so far, from the operator's own metrics. */
-async function reconciles(operator: Operator, controller: string): Promise<number> {
-  const metric = await operator.deps.registry.getSingleMetric('controller_runtime_reconcile_total')?.get();
-  return (metric?.values ?? [])
-    .filter((v) => v.labels.controller === controller)
-    .reduce((sum, v) => sum + v.value, 0);
-}
 
 describe('a repository the operator created', () => {
   let kc: KubeConfig;
