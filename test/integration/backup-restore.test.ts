@@ -229,6 +229,17 @@ describe('BackupRestore', () => {
   });
 
   it('a Paused repository holds a BackupRun exactly as it holds a trigger token, and both run once Active', async () => {
+    // A slow pause: between the create and the pause the server shows the repository active, and
+    // a BackupRun must not start in that window either (the BackupRepository asks for Paused).
+    emulator.faults.patch({
+      rules: [
+        {
+          method: 'POST',
+          path: '/api/v1/cluster/self/repository/active/paused-both/pause',
+          latencyMs: 3_000,
+        },
+      ],
+    });
     await createResource(kc, backupRepositoryKind, namespace, 'paused-both', {
       serviceRef: { name: 'cb' },
       builtInPlan: '_daily_backups',
@@ -259,6 +270,7 @@ describe('BackupRestore', () => {
       (o.status?.conditions?.find((c) => c.type === 'Synced')?.message ?? '').includes('waits'),
     );
     expect(repo.status?.state).toBe('Paused');
+    emulator.faults.patch({ rules: [] });
     await new Promise((r) => setTimeout(r, 1_500));
     // Neither the run nor the token reached the service while the repository was Paused.
     expect(taskPostsByRepository(emulator.requestLog.entries({ since }))['paused-both']).toBeUndefined();

@@ -102,9 +102,14 @@ export async function firstSendState<T extends OneShotResource>(
     return { done: undefined };
   }
   let state = repo.state;
-  if (kind.requiresActive && observed.state === 'active' && observed.repository.state === 'paused') {
+  if (
+    kind.requiresActive &&
+    observed.state === 'active' &&
+    (observed.repository.state === 'paused' || repo.pausedBySpec)
+  ) {
     // The one rule for Paused repositories: nothing that writes to them starts, whoever asks (the
     // schedule, a trigger token, a BackupRun); each waits until the repository is Active again.
+    // Asked for Paused counts too: between its create and its pause the server shows it active.
     const message = pausedRepositoryMessage(repo, label);
     await settle(obj, { kind: 'waiting', reason: ONE_SHOT_REASONS.repositoryPaused, message }, {
       repositoryId: repo.id,

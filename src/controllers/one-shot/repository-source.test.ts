@@ -48,6 +48,22 @@ describe('resolveRepository', () => {
       },
     },
     {
+      reason: 'managed and asked to be Paused: held even while the server shows it active',
+      source: { repositoryRef: { name: 'nightly' } },
+      found: repo({ state: 'Paused' }, { repositoryId: 'nightly', state: 'Active' }),
+      want: {
+        kind: 'ok',
+        repository: {
+          serviceName: 'cb',
+          id: 'nightly',
+          state: 'active',
+          stateExplicit: false,
+          managedBy: 'nightly',
+          pausedBySpec: true,
+        },
+      },
+    },
+    {
       reason: 'managed: status wins over spec (paused is in the active group)',
       source: { repositoryRef: { name: 'nightly' } },
       found: repo(

@@ -21,6 +21,11 @@ export interface ResolvedRepository {
   stateExplicit: boolean;
   /** Name of the BackupRepository that manages it, if any. */
   managedBy?: string;
+  /**
+   * Its BackupRepository asks for Paused: nothing that writes to it starts even while the server
+   * still shows it active (just created, or the pause on its way).
+   */
+  pausedBySpec?: true;
 }
 
 /** The outcome of {@link resolveRepository}. */
@@ -69,6 +74,7 @@ export function resolveRepository(
         state,
         stateExplicit: false,
         managedBy: name,
+        ...(repo.spec.state === 'Paused' ? { pausedBySpec: true as const } : {}),
       },
     };
   }
