@@ -119,7 +119,8 @@ describe('one owner per server object across namespaces', () => {
       await waitForResource(kc, backupPlanKind, ns, name, (o) => hasCondition(o, 'Ready'));
     await repo(nsA, 'shared', 'plan-a');
     await waitForResource(kc, backupRepositoryKind, nsA, 'shared', (o) => hasCondition(o, 'Ready'));
-    const since = Date.now();
+    // A sequence number of the request log, not a time.
+    const since = env.emulator.requestLog.lastSeq();
 
     await repo(nsB, 'shared', 'plan-b');
     const refused = await waitForResource<Obj>(kc, backupRepositoryKind, nsB, 'shared', (o) => !!stalled(o));
@@ -142,7 +143,8 @@ describe('one owner per server object across namespaces', () => {
   it('refuses the second plan claimant and never writes the plan, until the owner is gone', async () => {
     await plan(nsA, 'team-a', { planName: 'common' });
     await waitForResource(kc, backupPlanKind, nsA, 'team-a', (o) => hasCondition(o, 'Ready'));
-    const since = Date.now();
+    // A sequence number of the request log, not a time.
+    const since = env.emulator.requestLog.lastSeq();
     await plan(nsB, 'team-b', {
       planName: 'common',
       tasks: [{ ...hourly, schedule: { frequency: 2, period: 'HOURS' } }],
