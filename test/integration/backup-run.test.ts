@@ -268,10 +268,18 @@ describe('BackupRun', () => {
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
+    // Until both exist the operator cannot read the history: a look at it in between would find
+    // one candidate and rightly adopt it.
+    env.emulator.faults.patch({
+      rules: [
+        { method: 'GET', path: '/api/v1/cluster/self/repository/active/amb/taskHistory', errorRate: 1 },
+      ],
+    });
     await emu.createRepository('amb', `${env.archiveDir}/amb`);
     const first = await emu.backupNow('amb');
     await env.emulator.idle();
     const second = await emu.backupNow('amb');
+    env.emulator.faults.patch({ rules: [] });
     const unknown = await waitForResource<RunObject>(
       kc,
       backupRunKind,
