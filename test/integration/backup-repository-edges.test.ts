@@ -234,6 +234,32 @@ describe('BackupRepository edge cases', () => {
     );
   }, 60_000);
 
+  it('holds a trigger token while the spec asks for Paused, also when a resume behind its back is only reported', async () => {
+    await createCredentialsSecret(kc, namespace, 'held-creds');
+    await service('cb-held', 'held-creds', { pollInterval: '1s' });
+    await create('held', {
+      ...fsRepo('cb-held'),
+      state: 'Paused',
+      driftPolicy: 'Report',
+      triggers: { backup: 'held-1' },
+    });
+    await waitReady('held', (o) => o.status?.state === 'Paused');
+    const since = env.emulator.requestLog.lastSeq();
+    // Resumed on the server by someone else: Report only says so, and the spec still asks for Paused.
+    expect((await api('POST', '/cluster/self/repository/active/held/resume')).status).toBe(200);
+    await waitFor('held', (o) => condition(o, 'Synced')?.reason === 'Drifted');
+    await new Promise((r) => setTimeout(r, 2_000));
+    const backups = env.emulator.requestLog.entries({
+      since,
+      method: 'POST',
+      pathPrefix: '/api/v1/cluster/self/repository/active/held/backup',
+    });
+    expect(backups).toEqual([]);
+    // Active again in the spec: the token runs.
+    await patchSpec('held', { state: 'Active' });
+    await waitFor('held', (o) => o.status?.triggers?.backup?.taskName !== undefined, 30_000);
+  }, 60_000);
+
   it('a service that stops answering makes a Ready repository ServiceUnreachable, data kept', async () => {
     await createCredentialsSecret(kc, namespace, 'paused-creds');
     await service('cb-paused', 'paused-creds', { pollInterval: '1s' });

@@ -99,7 +99,10 @@ export async function runTriggerTokens(input: TriggerTokensInput): Promise<Trigg
 async function runToken(input: TriggerTokensInput, result: TriggerTokensResult, kind: TriggerKind) {
   const { obj, echoes, observed } = input;
   const token = obj.spec.triggers?.[kind];
-  const active = observed.state === 'active' && observed.repository.state === 'active';
+  // A spec that asks for Paused holds the token as a pause on the server does (a drift that is only
+  // reported, or a resume made behind the operator's back, leaves the server active).
+  const active =
+    observed.state === 'active' && observed.repository.state === 'active' && obj.spec.state !== 'Paused';
   const d = decideTrigger(token, echoes[kind], active);
   if (token === undefined || d.kind === 'none') {
     if (token !== undefined && echoes[kind]?.token === token && !echoes[kind]?.taskName) {
