@@ -294,6 +294,59 @@ describe('BackupRestore', () => {
     expect(taskPostsByRepository(emulator.requestLog.entries({ since }))['paused-both']).toBe(2);
   }, 90_000);
 
+  it('a recorded BackupRun request found never delivered is not sent again while its repository is Paused', async () => {
+    await createResource(kc, backupRepositoryKind, namespace, 'paused-resend', {
+      serviceRef: { name: 'cb' },
+      builtInPlan: '_daily_backups',
+      storage: { filesystem: { path: join(dir, 'archive', 'paused-resend') } },
+      state: 'Paused',
+    });
+    await waitForResource<OneShotObject & { status?: { state?: string } }>(
+      kc,
+      backupRepositoryKind,
+      namespace,
+      'paused-resend',
+      (o) => o.status?.state === 'Paused',
+    );
+    await createResource(kc, backupRunKind, namespace, 'resend-run', {
+      repository: { repositoryRef: { name: 'paused-resend' } },
+      type: 'BACKUP',
+    });
+    await waitForResource<OneShotObject>(
+      kc,
+      backupRunKind,
+      namespace,
+      'resend-run',
+      (o) => o.status?.conditions?.some((c) => c.reason === 'RepositoryPaused') ?? false,
+    );
+    const since = emulator.requestLog.lastSeq();
+    // As if an operator had recorded the request and died before it left: past the delivery grace
+    // with no task in the history, it would be sent again.
+    await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObjectStatus(
+      {
+        ...crd(backupRunKind),
+        namespace,
+        name: 'resend-run',
+        body: { status: { intent: { token: 'lost', sentAt: new Date(Date.now() - 25_000).toISOString() } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitForResource<OneShotObject>(
+      kc,
+      backupRunKind,
+      namespace,
+      'resend-run',
+      (o) =>
+        emulator.requestLog.entries({
+          since,
+          pathPrefix: '/api/v1/cluster/self/repository/active/paused-resend/taskHistory',
+        }).length > 0 &&
+        (o.status?.conditions?.some((c) => c.reason === 'RepositoryPaused') ?? false),
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(taskPostsByRepository(emulator.requestLog.entries({ since }))['paused-resend']).toBeUndefined();
+  });
+
   it('ends Failed when the service orphans the task (restart while running)', async () => {
     emulator.faults.patch({ taskDelayMs: 60_000 });
     await restore('orphan', {

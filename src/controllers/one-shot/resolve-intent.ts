@@ -10,6 +10,7 @@ import {
 import { readRepository } from '../repository-reads.ts';
 import { findCondition, type ReconcileOutcome } from '../runtime/index.ts';
 import { KIND_PLURAL, type OneShotResource, type StatusOf } from './kind.ts';
+import { heldByPause, waitWhilePaused } from './preflight.ts';
 import { RETRY_TOKEN_ANNOTATION, retryIntentToken, unusedRetryToken } from './retry-token.ts';
 import { giveUp, type SendArgs, sendRequest } from './send.ts';
 import { ONE_SHOT_REASONS } from './status.ts';
@@ -78,6 +79,9 @@ export async function resolveIntent<T extends OneShotResource>(
       if (tries && triggerRetriesExhausted(tries, deps.clock.now())) {
         return await giveUp(tools, obj, memory, 'task', tries);
       }
+      // Sent again only on an Active repository, as a first request (the intent stays recorded).
+      if (heldByPause(kind, repo, repository.state === 'paused'))
+        return await waitWhilePaused(tools, obj, repo);
       ctx.log.info({ sentAt: intent.sentAt }, 'recorded request never reached the service; sending it');
       return await sendRequest(tools, args);
     case 'unknown': {
