@@ -337,15 +337,15 @@ describe('BackupRestore', () => {
       namespace,
       'resend-run',
       (o) =>
-        emulator.requestLog.entries({
-          since,
-          pathPrefix: '/api/v1/cluster/self/repository/active/paused-resend/taskHistory',
-        }).length > 0 &&
+        // The intent's own history read (from the intent's time on), not the repository's.
+        emulator.requestLog
+          .entries({ since, pathPrefix: '/api/v1/cluster/self/repository/active/paused-resend/taskHistory' })
+          .some((e) => e.path.includes('first=')) &&
         (o.status?.conditions?.some((c) => c.reason === 'RepositoryPaused') ?? false),
     );
     await new Promise((r) => setTimeout(r, 1_500));
     expect(taskPostsByRepository(emulator.requestLog.entries({ since }))['paused-resend']).toBeUndefined();
-  });
+  }, 60_000);
 
   it('ends Failed when the service orphans the task (restart while running)', async () => {
     emulator.faults.patch({ taskDelayMs: 60_000 });

@@ -27,8 +27,20 @@ export async function resolveIntent<T extends OneShotResource>(
   const intent = obj.status?.intent as { token: string; sentAt: string };
   const stalledUnknown =
     findCondition(obj.status?.conditions, 'Stalled')?.reason === ONE_SHOT_REASONS.triggerOutcomeUnknown;
+  // Every send of this function goes only to an Active repository, as a first request does; held,
+  // it starts afresh once Active (the tries before the pause do not count against it).
+  const pollSaysPaused = () =>
+    deps.observations.findRepository(`${args.namespace}/${repo.serviceName}`, repo.id)?.repository.state ===
+    'paused';
+  const holdForPause = async (serverPaused: boolean) => {
+    if (!heldByPause(kind, repo, serverPaused)) return undefined;
+    memory.failedTries = undefined;
+    return await waitWhilePaused(tools, obj, repo);
+  };
   const retry = unusedRetryToken(obj.metadata.annotations, intent.token);
   if (stalledUnknown && retry !== undefined) {
+    const held = await holdForPause(pollSaysPaused());
+    if (held) return held;
     ctx.log.info('retry token set by the user; sending the request again');
     memory.failedTries = undefined;
     return await sendRequest(tools, args, retryIntentToken(retry));
@@ -38,6 +50,8 @@ export async function resolveIntent<T extends OneShotResource>(
     // The service answered this intent without starting a task: no adoption needed, just the pause.
     const wait = tries.retryAtMs - deps.clock.now();
     if (wait > 0) return { requeueAfterMs: wait };
+    const held = await holdForPause(pollSaysPaused());
+    if (held) return held;
     if (triggerRetriesExhausted(tries, deps.clock.now()))
       return await giveUp(tools, obj, memory, 'task', tries);
     return await sendRequest(tools, args);
@@ -75,15 +89,15 @@ export async function resolveIntent<T extends OneShotResource>(
     case 'wait':
       // Nothing written: the sender may be about to record the task name.
       return { requeueAfterMs: Math.max(decision.untilMs - deps.clock.now(), 1) + 50 };
-    case 'resend':
+    case 'resend': {
+      const held = await holdForPause(repository.state === 'paused');
+      if (held) return held;
       if (tries && triggerRetriesExhausted(tries, deps.clock.now())) {
         return await giveUp(tools, obj, memory, 'task', tries);
       }
-      // Sent again only on an Active repository, as a first request (the intent stays recorded).
-      if (heldByPause(kind, repo, repository.state === 'paused'))
-        return await waitWhilePaused(tools, obj, repo);
       ctx.log.info({ sentAt: intent.sentAt }, 'recorded request never reached the service; sending it');
       return await sendRequest(tools, args);
+    }
     case 'unknown': {
       const resource = kind.name === 'run' ? 'backuprun' : 'backuprestore';
       const message = `Cannot establish whether the task request recorded at ${intent.sentAt} reached the Backup Service: ${describeUnknown(decision)}. It is not sent again automatically. To send it again, set the annotation ${RETRY_TOKEN_ANNOTATION} to a new value (kubectl annotate ${resource} ${args.name} ${RETRY_TOKEN_ANNOTATION}=<new value> --overwrite).`;
