@@ -102,9 +102,6 @@ export async function firstSendState<T extends OneShotResource>(
     return { done: undefined };
   }
   let state = repo.state;
-  if (observed.state === 'active' && heldByPause(kind, repo, observed.repository.state === 'paused')) {
-    return { done: await waitWhilePaused(tools, obj, repo) };
-  }
   if (kind.requiresActive && observed.state !== 'active') {
     const message = `Repository ${repo.id} is ${observed.state}; a ${label} needs an active repository. Create the ${label} on an active repository instead.`;
     await settle(obj, failNow(ONE_SHOT_REASONS.repositoryNotActive, message), {
@@ -130,40 +127,4 @@ export async function firstSendState<T extends OneShotResource>(
     }
   }
   return { state };
-}
-
-/**
- * Whether a request of `kind` waits for the repository to be Active (pure). The one rule for Paused
- * repositories: nothing that writes to them starts, whoever asks (the schedule, a trigger token, a
- * BackupRun, a resend of one). Asked for Paused counts too: between its create and its pause, or
- * after a resume behind the operator's back, the server shows it active.
- */
-export function heldByPause(
-  kind: { requiresActive: boolean },
-  repo: ResolvedRepository,
-  serverPaused: boolean,
-): boolean {
-  return kind.requiresActive && (serverPaused || repo.pausedBySpec === true);
-}
-
-/** Settles a one-shot as waiting on its paused repository; looked at again at the poll interval. */
-export async function waitWhilePaused<T extends OneShotResource>(
-  tools: OneShotTools<T>,
-  obj: ReadonlyDeep<T>,
-  repo: ResolvedRepository,
-): Promise<ReconcileOutcome> {
-  const message = pausedRepositoryMessage(repo, tools.label);
-  await tools.settle(obj, { kind: 'waiting', reason: ONE_SHOT_REASONS.repositoryPaused, message }, {
-    repositoryId: repo.id,
-  } as Partial<StatusOf<T>>);
-  tools.event(obj, 'Normal', ONE_SHOT_REASONS.repositoryPaused, 'Trigger', message);
-  return { requeueAfterMs: tools.deps.timings.servicePollIntervalMs };
-}
-
-/** Why a one-shot waits on a paused repository, and what resumes it (pure). */
-export function pausedRepositoryMessage(repo: ResolvedRepository, label: string): string {
-  const resume = repo.managedBy
-    ? `set spec.state: Active on BackupRepository ${repo.managedBy}`
-    : 'resume it on the Backup Service';
-  return `Repository ${repo.id} is Paused; the ${label} waits until it is Active again (${resume}), as a trigger token does.`;
 }

@@ -10,7 +10,6 @@ import {
 import { readRepository } from '../repository-reads.ts';
 import { findCondition, type ReconcileOutcome } from '../runtime/index.ts';
 import { KIND_PLURAL, type OneShotResource, type StatusOf } from './kind.ts';
-import { heldByPause, waitWhilePaused } from './preflight.ts';
 import { RETRY_TOKEN_ANNOTATION, retryIntentToken, unusedRetryToken } from './retry-token.ts';
 import { giveUp, type SendArgs, sendRequest } from './send.ts';
 import { ONE_SHOT_REASONS } from './status.ts';
@@ -27,20 +26,8 @@ export async function resolveIntent<T extends OneShotResource>(
   const intent = obj.status?.intent as { token: string; sentAt: string };
   const stalledUnknown =
     findCondition(obj.status?.conditions, 'Stalled')?.reason === ONE_SHOT_REASONS.triggerOutcomeUnknown;
-  // Every send of this function goes only to an Active repository, as a first request does; held,
-  // it starts afresh once Active (the tries before the pause do not count against it).
-  const pollSaysPaused = () =>
-    deps.observations.findRepository(`${args.namespace}/${repo.serviceName}`, repo.id)?.repository.state ===
-    'paused';
-  const holdForPause = async (serverPaused: boolean) => {
-    if (!heldByPause(kind, repo, serverPaused)) return undefined;
-    memory.failedTries = undefined;
-    return await waitWhilePaused(tools, obj, repo);
-  };
   const retry = unusedRetryToken(obj.metadata.annotations, intent.token);
   if (stalledUnknown && retry !== undefined) {
-    const held = await holdForPause(pollSaysPaused());
-    if (held) return held;
     ctx.log.info('retry token set by the user; sending the request again');
     memory.failedTries = undefined;
     return await sendRequest(tools, args, retryIntentToken(retry));
@@ -50,8 +37,6 @@ export async function resolveIntent<T extends OneShotResource>(
     // The service answered this intent without starting a task: no adoption needed, just the pause.
     const wait = tries.retryAtMs - deps.clock.now();
     if (wait > 0) return { requeueAfterMs: wait };
-    const held = await holdForPause(pollSaysPaused());
-    if (held) return held;
     if (triggerRetriesExhausted(tries, deps.clock.now()))
       return await giveUp(tools, obj, memory, 'task', tries);
     return await sendRequest(tools, args);
@@ -89,15 +74,12 @@ export async function resolveIntent<T extends OneShotResource>(
     case 'wait':
       // Nothing written: the sender may be about to record the task name.
       return { requeueAfterMs: Math.max(decision.untilMs - deps.clock.now(), 1) + 50 };
-    case 'resend': {
-      const held = await holdForPause(repository.state === 'paused');
-      if (held) return held;
+    case 'resend':
       if (tries && triggerRetriesExhausted(tries, deps.clock.now())) {
         return await giveUp(tools, obj, memory, 'task', tries);
       }
       ctx.log.info({ sentAt: intent.sentAt }, 'recorded request never reached the service; sending it');
       return await sendRequest(tools, args);
-    }
     case 'unknown': {
       const resource = kind.name === 'run' ? 'backuprun' : 'backuprestore';
       const message = `Cannot establish whether the task request recorded at ${intent.sentAt} reached the Backup Service: ${describeUnknown(decision)}. It is not sent again automatically. To send it again, set the annotation ${RETRY_TOKEN_ANNOTATION} to a new value (kubectl annotate ${resource} ${args.name} ${RETRY_TOKEN_ANNOTATION}=<new value> --overwrite).`;

@@ -37,6 +37,7 @@ export async function sendRequest<T extends OneShotResource>(
 ): Promise<ReconcileOutcome | undefined> {
   const { deps, kind, settle, event } = tools;
   const { obj, memory, client, service, repo, ctx } = args;
+  if (kind.requiresActive && pausedNow(tools, obj, repo)) return await waitWhilePaused(tools, args);
   const prepared = await kind.prepare({ obj, client, service, repository: repo, deps, signal: ctx.signal });
   if (prepared.kind === 'refuse') {
     await settle(obj, tools.failNow(prepared.reason, prepared.message), {
@@ -170,4 +171,45 @@ export async function giveUp<T extends OneShotResource>(
   await tools.settle(obj, tools.failNow(ONE_SHOT_REASONS.requestRejected, message, tries.last));
   tools.event(obj, 'Warning', ONE_SHOT_REASONS.requestRejected, 'Trigger', message);
   return undefined;
+}
+
+/**
+ * Whether the repository counts as Paused for a request that writes to it: paused in the last poll,
+ * or asked to be by its BackupRepository (between its create and its pause, or after a resume behind
+ * the operator's back, the server shows it active).
+ */
+function pausedNow<T extends OneShotResource>(
+  tools: OneShotTools<T>,
+  obj: ReadonlyDeep<T>,
+  repo: ResolvedRepository,
+): boolean {
+  const serviceKey = `${obj.metadata.namespace ?? ''}/${repo.serviceName}`;
+  const observed = tools.deps.observations.findRepository(serviceKey, repo.id);
+  return repo.pausedBySpec === true || observed?.repository.state === 'paused';
+}
+
+/**
+ * The one rule for Paused repositories: nothing that writes to them starts, whoever asks (the
+ * schedule, a trigger token, a BackupRun's first request or any resend of it); each waits until the
+ * repository is Active again and then starts afresh (tries before the pause do not count).
+ */
+async function waitWhilePaused<T extends OneShotResource>(
+  tools: OneShotTools<T>,
+  { obj, memory, repo }: SendArgs<T>,
+): Promise<ReconcileOutcome> {
+  memory.failedTries = undefined;
+  const message = pausedRepositoryMessage(repo, tools.label);
+  await tools.settle(obj, { kind: 'waiting', reason: ONE_SHOT_REASONS.repositoryPaused, message }, {
+    repositoryId: repo.id,
+  } as Partial<StatusOf<T>>);
+  tools.event(obj, 'Normal', ONE_SHOT_REASONS.repositoryPaused, 'Trigger', message);
+  return { requeueAfterMs: tools.deps.timings.servicePollIntervalMs };
+}
+
+/** Why a one-shot waits on a paused repository, and what resumes it (pure). */
+export function pausedRepositoryMessage(repo: ResolvedRepository, label: string): string {
+  const resume = repo.managedBy
+    ? `set spec.state: Active on BackupRepository ${repo.managedBy}`
+    : 'resume it on the Backup Service';
+  return `Repository ${repo.id} is Paused; the ${label} waits until it is Active again (${resume}), as a trigger token does.`;
 }
