@@ -29,30 +29,27 @@ vitest_rc=$?
 # The README's demo command, end to end (it starts its own API server and emulator).
 check "demo runs end to end" node scripts/demo.ts
 
-# The failed tests again, last: CI keeps only the end of the output, after the demo's.
-node -e '
+# vitest's own summary is not what CI reads: one read of its JSON report names the failed tests
+# again (last: CI keeps only the end of the output, after the demo's) and gives the counts for the
+# closing line (its own last line); each static check counts as one more test.
+summary="$(node -e '
   try {
     const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+    const rel = (name) => require("node:path").relative(process.cwd(), name);
+    const head = (text) => String(text ?? "").split("\n").slice(0, 3).join("\n   ");
     for (const file of r.testResults) {
       if (file.status === "failed" && !file.assertionResults.some((t) => t.status === "failed"))
-        console.log(`!! test file failed: ${require("node:path").relative(process.cwd(), file.name)}\n   ${String(file.message ?? "").split("\n").slice(0, 3).join("\n   ")}`);
+        console.log(`!! test file failed: ${rel(file.name)}\n   ${head(file.message)}`);
       for (const t of file.assertionResults)
-        if (t.status === "failed")
-          console.log(`!! test failed: ${require("node:path").relative(process.cwd(), file.name)} > ${t.fullName}\n   ${String(t.failureMessages?.[0] ?? "").split("\n").slice(0, 3).join("\n   ")}`);
+        if (t.status === "failed") console.log(`!! test failed: ${rel(file.name)} > ${t.fullName}\n   ${head(t.failureMessages?.[0])}`);
     }
-  } catch {}
-' "$report"
-[ "$failed_checks" -eq 0 ] || echo "!! $failed_checks static check(s) failed: see '!! check failed' above"
-
-# vitest's own summary is not what CI reads; derive the closing line from its JSON report, and
-# count each static check as one more test.
-read -r passed failed < <(node -e '
-  try {
-    const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
     const failed = r.numFailedTests + (r.success || r.numFailedTests > 0 ? 0 : 1);
     console.log(r.numPassedTests, failed);
   } catch { console.log(0, 1); }
-' "$report")
+' "$report")"
+printf '%s\n' "$summary" | sed '$d'
+read -r passed failed <<<"$(printf '%s\n' "$summary" | tail -n 1)"
+[ "$failed_checks" -eq 0 ] || echo "!! $failed_checks static check(s) failed: see '!! check failed' above"
 failed=$((failed + failed_checks))
 passed=$((passed + passed_checks))
 if [ "$vitest_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
